@@ -1,0 +1,66 @@
+"""The ``kreconcile`` command line: one subcommand per process kind.
+
+Each subcommand lives in its own module exposing ``add_arguments(parser)`` and
+``run(args) -> int``; this file only lists them, so adding a process kind is one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import reconcile
+
+
+class _Subcommand(Protocol):
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+# name -> (module implementing add_arguments/run, one-line help)
+_SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "apiserver": (
+        "reconcile.apiserver.cli",
+        "serve the embedded Kubernetes API server on loopback",
+    ),
+}
+
+
+def _load(module: str) -> _Subcommand:
+    loaded: _Subcommand = importlib.import_module(module)  # type: ignore[assignment]
+    return loaded
+
+
+def build_parser(load: Callable[[str], _Subcommand] = _load) -> argparse.ArgumentParser:
+    """The full parser; each subcommand adds its own options."""
+    parser = argparse.ArgumentParser(
+        prog="kreconcile",
+        description="Kubernetes controllers in Python: framework, embedded API server, operators.",
+    )
+    parser.add_argument("--version", action="version", version=f"kreconcile {reconcile.__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_text) in _SUBCOMMANDS.items():
+        command = load(module)
+        sub_parser = sub.add_parser(name, help=help_text, description=help_text)
+        command.add_arguments(sub_parser)
+        sub_parser.set_defaults(_run=command.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``kreconcile`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    run: Callable[[argparse.Namespace], int] | None = getattr(args, "_run", None)
+    if run is None:
+        parser.print_help()
+        return 2
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
