@@ -41,7 +41,9 @@ def build_parser(load: Callable[[str], _Subcommand] = _load) -> argparse.Argumen
         prog="kreconcile",
         description="Kubernetes controllers in Python: framework, embedded API server, operators.",
     )
-    parser.add_argument("--version", action="version", version=f"kreconcile {reconcile.__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"kreconcile {reconcile.__version__}"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text) in _SUBCOMMANDS.items():
         command = load(module)
