@@ -31,7 +31,7 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
 
 
 def _load(module: str) -> _Subcommand:
-    loaded: _Subcommand = importlib.import_module(module)  # type: ignore[assignment]
+    loaded: _Subcommand = importlib.import_module(module)
     return loaded
 
 

@@ -53,7 +53,7 @@ class ResourceInfo:
     status_subresource: bool = False
     scale: ScaleSubresource | None = None
     printer_columns: tuple[dict[str, Any], ...] = ()
-    """``additionalPrinterColumns`` entries (name, type, jsonPath, priority, description, format)."""
+    """``additionalPrinterColumns`` entries: name, type, jsonPath, priority, description, format."""
     custom: bool = False
     """True for resources served from a CustomResourceDefinition."""
     storage_version: bool = True
@@ -72,5 +72,5 @@ class ResourceInfo:
 
     @property
     def group_resource(self) -> str:
-        """``resource.group`` as kube-apiserver writes it in messages (``pods``, ``deployments.apps``)."""
+        """``resource.group`` as kube-apiserver names it in messages: ``deployments.apps``."""
         return f"{self.resource}.{self.group}" if self.group else self.resource
