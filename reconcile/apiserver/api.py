@@ -1,0 +1,380 @@
+"""The verbs: create, update, patch, delete, get and list, with kube-apiserver's rules.
+
+``API`` owns the registry and the store and runs every verb on the server's event loop, so
+each verb is atomic: read, check the resourceVersion, write. Request parsing and response
+encoding live in ``rest.py``; lifecycle work that follows a write (garbage collection,
+namespace termination, CRD establishment) lives in ``lifecycle.py`` and ``crds.py``.
+
+Semantics kept from kube-apiserver:
+
+- a write that changes nothing returns the stored object with its old resourceVersion;
+- ``metadata.generation`` moves only when the object's intent changes: anything but
+  metadata and, for kinds with a status subresource, status;
+- main-resource writes keep the stored status; ``/status`` writes change only status;
+- custom resources must send ``metadata.resourceVersion`` on PUT (built-ins may omit it);
+- deleting an object with finalizers only marks it (``deletionTimestamp``); it disappears
+  when the last finalizer is removed.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconcile.apiserver import schema as structural
+from reconcile.apiserver.registry import Registry
+from reconcile.apiserver.resources import ResourceInfo
+from reconcile.apiserver.status import (
+    StatusError,
+    already_exists,
+    bad_request,
+    conflict,
+    forbidden,
+    invalid,
+    not_found,
+)
+from reconcile.apiserver.storage import Store, Stored
+from reconcile.apiserver.validation import check_kind, check_name, decode_error
+
+__all__ = ["API", "WriteOptions", "now_rfc3339"]
+
+_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+"""kube's generateName alphabet: no vowels (no words), no easily confused characters."""
+
+
+def now_rfc3339() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(kw_only=True)
+class WriteOptions:
+    """Query parameters of a write request."""
+
+    dry_run: bool = False
+    field_validation: str = "Warn"
+    field_manager: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+def _spec_view(obj: dict[str, Any], *, has_status: bool) -> dict[str, Any]:
+    skip = {"metadata", "status"} if has_status else {"metadata"}
+    return {k: v for k, v in obj.items() if k not in skip}
+
+
+def _has_status(info: ResourceInfo) -> bool:
+    return info.status_subresource
+
+
+def _comparable(obj: dict[str, Any]) -> dict[str, Any]:
+    meta = {
+        k: v for k, v in obj["metadata"].items() if k not in ("resourceVersion", "managedFields")
+    }
+    return {**obj, "metadata": meta}
+
+
+class API:
+    """Verb implementations over one Registry and one Store."""
+
+    def __init__(self, registry: Registry, store: Store) -> None:
+        self.registry = registry
+        self.store = store
+        self.admission: dict[
+            tuple[str, str], Callable[[dict[str, Any], dict[str, Any] | None], None]
+        ] = {}
+
+    # helpers
+
+    @staticmethod
+    def key(info: ResourceInfo) -> tuple[str, str]:
+        return (info.group, info.resource)
+
+    def get_stored(self, info: ResourceInfo, namespace: str, name: str) -> Stored:
+        stored = self.store.get(self.key(info), namespace if info.namespaced else "", name)
+        if stored is None:
+            raise not_found(info, name)
+        return stored
+
+    def _check_namespace(self, info: ResourceInfo, namespace: str, name: str) -> None:
+        if not info.namespaced:
+            return
+        ns = self.store.get(("", "namespaces"), "", namespace)
+        if ns is None:
+            raise StatusError(
+                404,
+                "NotFound",
+                f'namespaces "{namespace}" not found',
+                {"name": namespace, "kind": "namespaces"},
+            )
+        if ns.obj.get("metadata", {}).get("deletionTimestamp"):
+            raise forbidden(
+                info,
+                name,
+                f"unable to create new content in namespace {namespace} because it is being "
+                "terminated",
+                causes=[
+                    {
+                        "reason": "NamespaceTerminating",
+                        "message": f"namespace {namespace} is being terminated",
+                        "field": "metadata.namespace",
+                    }
+                ],
+            )
+
+    def _structural(
+        self, info: ResourceInfo, obj: dict[str, Any], name: str, options: WriteOptions
+    ) -> None:
+        """Prune, default and validate a custom resource; honour fieldValidation."""
+        if not info.custom or info.schema is None:
+            return
+        unknown = structural.prune(obj, info.schema)
+        if unknown:
+            messages = [f'unknown field "{path}"' for path in unknown]
+            if options.field_validation == "Strict":
+                raise decode_error(info, "strict decoding error: " + ", ".join(messages))
+            if options.field_validation == "Warn":
+                options.warnings.extend(messages)
+        structural.apply_defaults(obj, info.schema)
+        causes = structural.validate(obj, info.schema)
+        if causes:
+            raise invalid(info, name, causes)
+
+    def _admit(self, info: ResourceInfo, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+        hook = self.admission.get(self.key(info))
+        if hook is not None:
+            hook(obj, old)
+
+    def _commit(
+        self, info: ResourceInfo, obj: dict[str, Any], *, created: bool, dry_run: bool
+    ) -> Stored:
+        if dry_run:
+            obj["metadata"].setdefault("resourceVersion", str(self.store.rv))
+            return Stored.of(obj)
+        return self.store.put(self.key(info), obj, created=created)
+
+    # create
+
+    def create(
+        self, info: ResourceInfo, namespace: str, obj: dict[str, Any], options: WriteOptions
+    ) -> Stored:
+        check_kind(info, obj)
+        meta = obj.get("metadata")
+        if not isinstance(meta, dict):
+            meta = obj["metadata"] = {}
+        if not meta.get("name") and meta.get("generateName"):
+            suffix = "".join(secrets.choice(_NAME_ALPHABET) for _ in range(5))
+            meta["name"] = f"{meta['generateName']}{suffix}"
+        name = str(meta.get("name") or "")
+        if not name:
+            raise invalid(
+                info,
+                "",
+                [
+                    {
+                        "reason": "FieldValueRequired",
+                        "message": "Required value: name or generateName is required",
+                        "field": "metadata.name",
+                    }
+                ],
+            )
+        check_name(info, name)
+        if info.namespaced:
+            body_ns = meta.get("namespace")
+            if body_ns and body_ns != namespace:
+                raise bad_request(
+                    "the namespace of the provided object does not match the namespace sent on "
+                    "the request"
+                )
+            meta["namespace"] = namespace
+            self._check_namespace(info, namespace, name)
+        else:
+            meta.pop("namespace", None)
+        if self.store.get(self.key(info), namespace if info.namespaced else "", name) is not None:
+            raise already_exists(info, name)
+        for transient in (
+            "resourceVersion",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "selfLink",
+        ):
+            meta.pop(transient, None)
+        meta["uid"] = str(uuid.uuid4())
+        meta["creationTimestamp"] = now_rfc3339()
+        meta["generation"] = 1
+        if info.status_subresource and info.custom:
+            obj.pop("status", None)
+        self._structural(info, obj, name, options)
+        self._admit(info, obj, None)
+        obj["apiVersion"] = info.api_version
+        return self._commit(info, obj, created=True, dry_run=options.dry_run)
+
+    # update
+
+    def update(
+        self,
+        info: ResourceInfo,
+        namespace: str,
+        name: str,
+        obj: dict[str, Any],
+        options: WriteOptions,
+        *,
+        subresource: str = "",
+        require_rv: bool | None = None,
+    ) -> Stored:
+        check_kind(info, obj)
+        current = self.get_stored(info, namespace, name)
+        meta = obj.get("metadata")
+        if not isinstance(meta, dict):
+            meta = obj["metadata"] = {}
+        body_name = meta.get("name")
+        if body_name and body_name != name:
+            raise bad_request(
+                f"the name of the object ({body_name}) does not match the name on the URL ({name})"
+            )
+        rv = str(meta.get("resourceVersion") or "")
+        needs_rv = info.custom if require_rv is None else require_rv
+        if not rv and needs_rv:
+            raise invalid(
+                info,
+                name,
+                [
+                    {
+                        "reason": "FieldValueInvalid",
+                        "message": "Invalid value: 0x0: must be specified for an update",
+                        "field": "metadata.resourceVersion",
+                    }
+                ],
+            )
+        if rv and rv != current.obj["metadata"]["resourceVersion"]:
+            raise conflict(info, name)
+        new = self._merge_update(info, current.obj, obj, subresource)
+        return self._write_update(info, current, new, options)
+
+    def _merge_update(
+        self, info: ResourceInfo, old: dict[str, Any], obj: dict[str, Any], subresource: str
+    ) -> dict[str, Any]:
+        if subresource == "status":
+            new = copy.deepcopy(old)
+            if "status" in obj:
+                new["status"] = obj["status"]
+            else:
+                new.pop("status", None)
+            return new
+        new = copy.deepcopy(obj)
+        meta = new["metadata"]
+        old_meta = old["metadata"]
+        for immutable in (
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+        ):
+            if immutable in old_meta:
+                meta[immutable] = old_meta[immutable]
+            else:
+                meta.pop(immutable, None)
+        meta["name"] = old_meta["name"]
+        if info.namespaced:
+            meta["namespace"] = old_meta["namespace"]
+        if info.status_subresource:
+            if "status" in old:
+                new["status"] = old["status"]
+            else:
+                new.pop("status", None)
+        return new
+
+    def _write_update(
+        self, info: ResourceInfo, current: Stored, new: dict[str, Any], options: WriteOptions
+    ) -> Stored:
+        old = current.obj
+        name = old["metadata"]["name"]
+        if old["metadata"].get("deletionTimestamp"):
+            added = set(new["metadata"].get("finalizers") or []) - set(
+                old["metadata"].get("finalizers") or []
+            )
+            if added:
+                raise invalid(
+                    info,
+                    name,
+                    [
+                        {
+                            "reason": "FieldValueForbidden",
+                            "message": "Forbidden: no new finalizers can be added if the "
+                            f"object is being deleted, found new finalizers {sorted(added)}",
+                            "field": "metadata.finalizers",
+                        }
+                    ],
+                )
+        self._structural(info, new, name, options)
+        self._admit(info, new, old)
+        new["apiVersion"] = info.api_version
+        new["kind"] = info.kind
+        has_status = _has_status(info)
+        if _spec_view(new, has_status=has_status) != _spec_view(old, has_status=has_status):
+            new["metadata"]["generation"] = int(old["metadata"].get("generation") or 1) + 1
+        new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
+        if _comparable(new) == _comparable(old):
+            return current
+        if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
+            if options.dry_run:
+                return Stored.of(new)
+            self.store.put(self.key(info), new, created=False)
+            removed = self.store.remove(self.key(info), new["metadata"].get("namespace", ""), name)
+            assert removed is not None
+            return removed
+        return self._commit(info, new, created=False, dry_run=options.dry_run)
+
+    # delete
+
+    def delete(
+        self,
+        info: ResourceInfo,
+        namespace: str,
+        name: str,
+        *,
+        propagation: str | None = None,
+        preconditions: dict[str, Any] | None = None,
+        dry_run: bool = False,
+    ) -> Stored:
+        current = self.get_stored(info, namespace, name)
+        meta = current.obj["metadata"]
+        for key, actual in (
+            ("uid", meta.get("uid")),
+            ("resourceVersion", meta.get("resourceVersion")),
+        ):
+            wanted = (preconditions or {}).get(key)
+            if wanted and wanted != actual:
+                label = "UID" if key == "uid" else "ResourceVersion"
+                raise conflict(
+                    info,
+                    name,
+                    f"Precondition failed: {label} in precondition: {wanted}, "
+                    f"{label} in object meta: {actual}",
+                )
+        finalizers = list(meta.get("finalizers") or [])
+        if propagation == "Orphan" and "orphan" not in finalizers:
+            finalizers.append("orphan")
+        elif propagation == "Foreground" and "foregroundDeletion" not in finalizers:
+            finalizers.append("foregroundDeletion")
+        marks_only = bool(finalizers) or (info.group, info.resource) == ("", "namespaces")
+        if marks_only:
+            if meta.get("deletionTimestamp"):
+                return current
+            new = copy.deepcopy(current.obj)
+            new["metadata"]["deletionTimestamp"] = now_rfc3339()
+            new["metadata"]["deletionGracePeriodSeconds"] = 0
+            if finalizers:
+                new["metadata"]["finalizers"] = finalizers
+            if (info.group, info.resource) == ("", "namespaces"):
+                new.setdefault("status", {})["phase"] = "Terminating"
+            return self._commit(info, new, created=False, dry_run=dry_run)
+        if dry_run:
+            return current
+        removed = self.store.remove(self.key(info), meta.get("namespace", ""), name)
+        assert removed is not None
+        return removed

@@ -1,0 +1,150 @@
+"""CustomResourceDefinitions: validated on write, served as soon as they are stored.
+
+Admission checks what kube-apiserver checks before accepting a CRD (names, one storage
+version, structural schemas) and fills ``status`` with ``acceptedNames`` and the
+``NamesAccepted``/``Established`` conditions. A store listener then registers (or, on
+delete, unregisters) the served resources, so discovery lists the new kind by the time the
+create response reaches the client; deleting a CRD deletes all its objects.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconcile.apiserver import schema as structural
+from reconcile.apiserver.api import API, now_rfc3339
+from reconcile.apiserver.registry import infos_from_crd
+from reconcile.apiserver.resources import ResourceInfo
+from reconcile.apiserver.status import invalid
+from reconcile.apiserver.storage import Event
+
+__all__ = ["CRD_KEY", "install"]
+
+CRD_KEY = ("apiextensions.k8s.io", "customresourcedefinitions")
+
+
+def _cause(field: str, message: str, reason: str = "FieldValueInvalid") -> dict[str, str]:
+    return {"reason": reason, "message": message, "field": field}
+
+
+def _validate(crd: dict[str, Any]) -> list[dict[str, str]]:
+    spec = crd.get("spec") or {}
+    names = spec.get("names") or {}
+    causes = []
+    group, plural = spec.get("group", ""), names.get("plural", "")
+    if not group:
+        causes.append(_cause("spec.group", "Required value", "FieldValueRequired"))
+    if not plural:
+        causes.append(_cause("spec.names.plural", "Required value", "FieldValueRequired"))
+    if not names.get("kind"):
+        causes.append(_cause("spec.names.kind", "Required value", "FieldValueRequired"))
+    if plural and group and crd["metadata"]["name"] != f"{plural}.{group}":
+        causes.append(
+            _cause(
+                "metadata.name",
+                f'Invalid value: "{crd["metadata"]["name"]}": '
+                'must be spec.names.plural+"."+spec.group',
+            )
+        )
+    if spec.get("scope") not in ("Namespaced", "Cluster"):
+        causes.append(
+            _cause(
+                "spec.scope",
+                f'Unsupported value: "{spec.get("scope", "")}": '
+                'supported values: "Cluster", "Namespaced"',
+                "FieldValueNotSupported",
+            )
+        )
+    versions = spec.get("versions") or []
+    if not versions:
+        causes.append(
+            _cause(
+                "spec.versions",
+                "Invalid value: null: must have exactly one version marked as storage version",
+            )
+        )
+    storage = [v for v in versions if v.get("storage")]
+    if versions and len(storage) != 1:
+        causes.append(
+            _cause(
+                "spec.versions",
+                f"Invalid value: {len(storage)}: "
+                "must have exactly one version marked as storage version",
+            )
+        )
+    for index, version in enumerate(versions):
+        schema = (version.get("schema") or {}).get("openAPIV3Schema")
+        path = f"spec.versions[{index}].schema.openAPIV3Schema"
+        if schema is None:
+            causes.append(
+                _cause(path, "Required value: schemas are required", "FieldValueRequired")
+            )
+        else:
+            causes.extend(structural.validate_structural(schema, path))
+    return causes
+
+
+def _admit(crd: dict[str, Any], old: dict[str, Any] | None) -> None:
+    name = crd["metadata"]["name"]
+    causes = _validate(crd)
+    if causes:
+        info = ResourceInfo(
+            group="apiextensions.k8s.io",
+            version="v1",
+            resource="customresourcedefinitions",
+            kind="CustomResourceDefinition",
+            singular="customresourcedefinition",
+            namespaced=False,
+        )
+        raise invalid(info, name, causes)
+    spec = crd["spec"]
+    now = now_rfc3339()
+    previous = {c["type"]: c for c in ((old or {}).get("status") or {}).get("conditions") or []}
+
+    def condition(kind: str, reason: str, message: str) -> dict[str, str]:
+        since = previous.get(kind, {}).get("lastTransitionTime", now)
+        return {
+            "type": kind,
+            "status": "True",
+            "lastTransitionTime": since,
+            "reason": reason,
+            "message": message,
+        }
+
+    names = {k: v for k, v in spec["names"].items() if k != "listKind"}
+    names["listKind"] = spec["names"].get("listKind") or spec["names"]["kind"] + "List"
+    stored_before = set(((old or {}).get("status") or {}).get("storedVersions") or [])
+    storage = {v["name"] for v in spec["versions"] if v.get("storage")}
+    crd["status"] = {
+        "acceptedNames": names,
+        "storedVersions": sorted(storage | stored_before),
+        "conditions": [
+            condition("NamesAccepted", "NoConflicts", "no conflicts found"),
+            condition(
+                "Established", "InitialNamesAccepted", "the initial names have been accepted"
+            ),
+        ],
+    }
+
+
+def install(api: API) -> None:
+    """Wire CRD admission and registration into ``api`` (and register stored CRDs)."""
+    api.admission[CRD_KEY] = _admit
+
+    def on_event(event: Event) -> None:
+        if event.group_resource != CRD_KEY:
+            return
+        crd = event.stored.obj
+        name = crd["metadata"]["name"]
+        if event.type == "DELETED":
+            for info in api.registry.unregister_crd(name):
+                if info.storage_version:
+                    api.store.drop_group_resource(api.key(info))
+            return
+        if crd["metadata"].get("deletionTimestamp"):
+            return
+        api.registry.register_crd(name, infos_from_crd(crd))
+
+    api.store.listeners.append(on_event)
+    for stored in api.store.list_objects(CRD_KEY):
+        api.registry.register_crd(stored.obj["metadata"]["name"], infos_from_crd(stored.obj))

@@ -1,0 +1,103 @@
+"""Fault injection for tests: fail, delay or cut requests the way a sick API server would.
+
+Thread-safe: tests call these from their own thread while the server runs on its loop.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["Faults", "Rule"]
+
+
+@dataclass(kw_only=True)
+class Rule:
+    """Applies to requests whose verb and resource match (None matches any)."""
+
+    verb: str | None
+    resource: str | None
+    remaining: int
+    code: int = 0
+    delay: float = 0.0
+    retry_after: int | None = None
+
+    def matches(self, verb: str, resource: str) -> bool:
+        return (self.verb in (None, verb)) and (self.resource in (None, resource))
+
+
+class Faults:
+    """Rules consulted by every resource request, plus watch cuts and stalls."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rules: list[Rule] = []
+        self._cut: Callable[[], int] = lambda: 0
+        self._stall: Callable[[bool], None] = lambda stalled: None
+        self.requests: list[tuple[str, str, str]] = []
+        """(verb, resource, query string) of every resource request, for assertions."""
+
+    def fail(
+        self,
+        *,
+        code: int,
+        verb: str | None = None,
+        resource: str | None = None,
+        count: int = 1,
+        retry_after: int | None = None,
+    ) -> None:
+        """Answer the next ``count`` matching requests with HTTP ``code`` (a Status body)."""
+        with self._lock:
+            self._rules.append(
+                Rule(
+                    verb=verb,
+                    resource=resource,
+                    remaining=count,
+                    code=code,
+                    retry_after=retry_after,
+                )
+            )
+
+    def delay(
+        self,
+        *,
+        seconds: float,
+        verb: str | None = None,
+        resource: str | None = None,
+        count: int = 1,
+    ) -> None:
+        """Hold the next ``count`` matching requests for ``seconds`` before serving them."""
+        with self._lock:
+            self._rules.append(Rule(verb=verb, resource=resource, remaining=count, delay=seconds))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+
+    def take(self, verb: str, resource: str, query: str) -> Rule | None:
+        """The first matching rule (consuming one use), recording the request."""
+        with self._lock:
+            self.requests.append((verb, resource, query))
+            for rule in self._rules:
+                if rule.remaining > 0 and rule.matches(verb, resource):
+                    rule.remaining -= 1
+                    return rule
+            return None
+
+    def count(self, verb: str, resource: str | None = None) -> int:
+        """How many requests of ``verb`` (and ``resource``) were served so far."""
+        with self._lock:
+            return sum(1 for v, r, _ in self.requests if v == verb and resource in (None, r))
+
+    def bind(self, cut: Callable[[], int], stall: Callable[[bool], None]) -> None:
+        self._cut = cut
+        self._stall = stall
+
+    def cut_watches(self) -> int:
+        """Close every open watch stream now; returns how many were closed."""
+        return self._cut()
+
+    def stall_watches(self, stalled: bool = True) -> None:
+        """Keep watch connections open but send nothing (a silent, hung stream)."""
+        self._stall(stalled)

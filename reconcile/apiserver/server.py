@@ -1,0 +1,351 @@
+"""The embedded API server: an aiohttp application on loopback, in its own thread or not.
+
+``APIServer.start()`` runs the server on a private event loop in a daemon thread and
+returns once it accepts connections (tests, ``kreconcile dev``); ``serve(stop)`` runs it
+in the calling thread until ``stop`` is set (``kreconcile apiserver``). Either way all
+storage work happens on that one loop, which is what makes each verb atomic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from aiohttp import web
+
+from reconcile.apiserver import crds, discovery, openapi
+from reconcile.apiserver.api import API, WriteOptions
+from reconcile.apiserver.faults import Faults
+from reconcile.apiserver.lifecycle import Lifecycle
+from reconcile.apiserver.persistence import Persistence
+from reconcile.apiserver.registry import Registry
+from reconcile.apiserver.rest import MAX_BODY, Rest, parse_path
+from reconcile.apiserver.status import StatusError
+from reconcile.apiserver.storage import Store
+
+__all__ = ["APIServer", "ServerOptions"]
+
+VERSION_INFO = {
+    "major": "1",
+    "minor": "32",
+    "gitVersion": "v1.32.0+kreconcile",
+    "gitCommit": "0000000000000000000000000000000000000000",
+    "gitTreeState": "clean",
+    "buildDate": "2026-11-24T00:00:00Z",
+    "goVersion": "go1.23.0",
+    "compiler": "gc",
+    "platform": "linux/amd64",
+}
+_DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ServerOptions:
+    """How the embedded server listens and what it keeps.
+
+    Usage::
+
+        APIServer(ServerOptions(port=0, data_dir=".kreconcile/dev"))
+    """
+
+    host: str = "127.0.0.1"
+    """Loopback only by default: the server has no authorization."""
+    port: int = 0
+    """0 picks a free port; read it back from ``APIServer.url``."""
+    data_dir: str | None = None
+    """Keep objects in ``<data_dir>/objects.sqlite`` across restarts; None keeps them in memory."""
+    watch_history: int = 10_000
+    """Events kept for watch resumption; older resourceVersions get 410 Gone. Tests use small
+    values to provoke compaction."""
+    bookmark_interval: float = 60.0
+    """Seconds of silence after which a watch that allows bookmarks gets one."""
+    min_request_timeout: float = 1800.0
+    """Watches without timeoutSeconds end after a random time in [this, 2x this) seconds."""
+    token: str | None = None
+    """When set, requests need ``Authorization: Bearer <token>``."""
+
+
+class APIServer:
+    """A Kubernetes API server good enough that kubectl cannot tell the difference."""
+
+    def __init__(self, options: ServerOptions | None = None) -> None:
+        self.options = options or ServerOptions()
+        self.faults = Faults()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._stop: asyncio.Event | None = None
+        self._error: BaseException | None = None
+        self._port = 0
+        self.api: API | None = None
+        self._rest: Rest | None = None
+
+    # lifecycle
+
+    @property
+    def url(self) -> str:
+        if not self._port:
+            raise RuntimeError("the API server is not started: call start() first")
+        return f"http://{self.options.host}:{self._port}"
+
+    def start(self, timeout: float = 30.0) -> None:
+        """Serve in a background thread; returns once the port accepts connections."""
+        self._thread = threading.Thread(target=self._run_thread, name="apiserver", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise RuntimeError(f"the API server did not start within {timeout}s")
+        if self._error is not None:
+            raise RuntimeError(f"the API server failed to start: {self._error}") from self._error
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Close watches, stop serving and release the storage."""
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def serve(self, stop: threading.Event, on_ready: Any = None) -> None:
+        """Serve in this thread until ``stop`` is set; ``on_ready()`` runs once listening."""
+        asyncio.run(self._main(stop_flag=stop, on_ready=on_ready))
+
+    def _run_thread(self) -> None:
+        try:
+            asyncio.run(self._main(stop_flag=None, on_ready=None))
+        except BaseException as exc:
+            self._error = exc
+            self._ready.set()
+
+    def call(self, fn: Any, *args: Any) -> Any:
+        """Run ``fn(*args)`` on the server's loop and return its result (thread-safe)."""
+        if self._loop is None:
+            raise RuntimeError("the API server is not started")
+
+        async def run() -> Any:
+            return fn(*args)
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(30)
+
+    def compact(self) -> None:
+        """Forget the watch history: older resourceVersions now get 410 Gone."""
+        assert self.api is not None
+        self.call(self.api.store.compact)
+
+    def write_kubeconfig(self, path: str | os.PathLike[str]) -> Path:
+        """Write a kubeconfig for this server (atomically, so a waiting script never reads half)."""
+        user: dict[str, Any] = {"token": self.options.token} if self.options.token else {}
+        config = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "kreconcile", "cluster": {"server": self.url}}],
+            "users": [{"name": "kreconcile", "user": user}],
+            "contexts": [
+                {
+                    "name": "kreconcile",
+                    "context": {
+                        "cluster": "kreconcile",
+                        "user": "kreconcile",
+                        "namespace": "default",
+                    },
+                }
+            ],
+            "current-context": "kreconcile",
+        }
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.tmp")
+        temporary.write_text(yaml.safe_dump(config, sort_keys=False))
+        os.replace(temporary, target)
+        return target
+
+    # serving
+
+    async def _main(self, *, stop_flag: threading.Event | None, on_ready: Any) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        persistence = Persistence(self.options.data_dir) if self.options.data_dir else None
+        store = Store(history=self.options.watch_history, persistence=persistence)
+        api = API(Registry(), store)
+        crds.install(api)
+        Lifecycle(api, self._loop)
+        self._seed(api)
+        rest = Rest(
+            api,
+            bookmark_interval=self.options.bookmark_interval,
+            min_request_timeout=self.options.min_request_timeout,
+        )
+        self.api, self._rest = api, rest
+        self.faults.bind(store.cut_watches, self._set_stalled)
+        app = web.Application(client_max_size=MAX_BODY + 1)
+        app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        await runner.setup()
+        site = web.TCPSite(runner, self.options.host, self.options.port, reuse_address=True)
+        await site.start()
+        self._port = int(runner.addresses[0][1])
+        self._ready.set()
+        if on_ready is not None:
+            on_ready()
+        try:
+            if stop_flag is not None:
+                while not stop_flag.is_set() and not self._stop.is_set():
+                    await asyncio.sleep(0.1)
+            else:
+                await self._stop.wait()
+        finally:
+            store.cut_watches()
+            await runner.cleanup()
+            store.close()
+
+    def _set_stalled(self, stalled: bool) -> None:
+        if self._rest is not None:
+            self._rest.stalled = stalled
+
+    def _seed(self, api: API) -> None:
+        """The namespaces and service account every cluster starts with."""
+        namespaces = api.registry.lookup("", "v1", "namespaces")
+        accounts = api.registry.lookup("", "v1", "serviceaccounts")
+        assert namespaces is not None and accounts is not None
+        for name in _DEFAULT_NAMESPACES:
+            if api.store.get(("", "namespaces"), "", name) is None:
+                api.create(namespaces, "", {"metadata": {"name": name}}, WriteOptions())
+            if api.store.get(("", "serviceaccounts"), name, "default") is None:
+                api.create(accounts, name, {"metadata": {"name": "default"}}, WriteOptions())
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        try:
+            self._authorize(request)
+            parts = [p for p in request.path.split("/") if p]
+            response = self._non_resource(request, parts)
+            if response is not None:
+                return response
+            target = parse_path(parts)
+            if target is None:
+                raise StatusError(
+                    404, "NotFound", "the server could not find the requested resource"
+                )
+            await self._inject(request, target.resource, bool(target.name))
+            assert self._rest is not None
+            return await self._rest.handle(request, target)
+        except StatusError as error:
+            response = web.json_response(error.body(), status=error.code)
+            for key, value in error.headers.items():
+                response.headers[key] = value
+            return response
+
+    def _authorize(self, request: web.Request) -> None:
+        token = self.options.token
+        if token and request.headers.get("Authorization") != f"Bearer {token}":
+            raise StatusError(401, "Unauthorized", "Unauthorized")
+
+    async def _inject(self, request: web.Request, resource: str, named: bool) -> None:
+        verb = _verb(request, named)
+        rule = self.faults.take(verb, resource, request.query_string)
+        if rule is None:
+            return
+        if rule.delay:
+            await asyncio.sleep(rule.delay)
+        if rule.code:
+            details: dict[str, Any] = {}
+            headers = {}
+            if rule.retry_after is not None:
+                details["retryAfterSeconds"] = rule.retry_after
+                headers["Retry-After"] = str(rule.retry_after)
+            reason = {
+                429: "TooManyRequests",
+                500: "InternalError",
+                503: "ServiceUnavailable",
+                504: "Timeout",
+            }
+            raise StatusError(
+                rule.code,
+                reason.get(rule.code, "InternalError"),
+                f"injected failure for {verb} {resource}",
+                details or None,
+                headers,
+            )
+
+    def _non_resource(self, request: web.Request, parts: list[str]) -> web.StreamResponse | None:
+        assert self.api is not None
+        registry = self.api.registry
+        accept = request.headers.get("Accept", "")
+        if parts in (["version"], ["version", ""]):
+            return web.json_response(VERSION_INFO)
+        if parts and parts[0] in ("healthz", "livez", "readyz"):
+            return web.Response(text="ok")
+        if parts in (["api"], ["apis"]):
+            media = discovery.wants_aggregated(accept)
+            if media is not None:
+                body = discovery.aggregated(registry, core=parts == ["api"], media_type=media)
+                return web.Response(body=json.dumps(body), headers={"Content-Type": media})
+            if parts == ["api"]:
+                return web.json_response(
+                    discovery.api_versions(f"{self.options.host}:{self._port}")
+                )
+            return web.json_response(discovery.api_group_list(registry))
+        if len(parts) == 2 and parts[0] == "api":
+            return self._json_or_404(discovery.resource_list(registry, "", parts[1]))
+        if len(parts) == 2 and parts[0] == "apis":
+            return self._json_or_404(discovery.api_group(registry, parts[1]))
+        if len(parts) == 3 and parts[0] == "apis":
+            return self._json_or_404(discovery.resource_list(registry, parts[1], parts[2]))
+        if parts[:2] == ["openapi", "v3"]:
+            return self._openapi_v3("/".join(parts[2:]))
+        if parts == ["openapi", "v2"]:
+            if "protobuf" in accept:
+                return web.Response(
+                    body=openapi.v2_protobuf(), headers={"Content-Type": openapi.V2_PROTOBUF}
+                )
+            return web.json_response(
+                {
+                    "swagger": "2.0",
+                    "info": {"title": "Kubernetes", "version": "v1.32.0"},
+                    "paths": {},
+                }
+            )
+        if parts[:1] == ["openapi"]:
+            raise StatusError(404, "NotFound", "the server could not find the requested resource")
+        return None
+
+    def _json_or_404(self, body: dict[str, Any] | None) -> web.Response:
+        if body is None:
+            raise StatusError(404, "NotFound", "the server could not find the requested resource")
+        return web.json_response(body)
+
+    def _openapi_documents(self) -> dict[str, dict[str, Any]]:
+        assert self.api is not None
+        infos = list(self.api.registry)
+        return {
+            openapi.group_version_path(group, version): openapi.v3_group_version(
+                infos, group, version
+            )
+            for group, versions in self.api.registry.group_versions().items()
+            for version in versions
+        }
+
+    def _openapi_v3(self, path: str) -> web.Response:
+        documents = self._openapi_documents()
+        if not path:
+            return web.json_response(openapi.v3_root(documents))
+        document = documents.get(path)
+        if document is None:
+            raise StatusError(404, "NotFound", "the server could not find the requested resource")
+        return web.json_response(document, headers={"ETag": f'"{openapi.etag(document)}"'})
+
+
+def _verb(request: web.Request, named: bool) -> str:
+    method = request.method
+    if method == "GET":
+        if request.query.get("watch") in ("true", "1") or "/watch/" in request.path:
+            return "watch"
+        return "get" if named else "list"
+    if method == "DELETE" and not named:
+        return "deletecollection"
+    return {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(
+        method, method.lower()
+    )

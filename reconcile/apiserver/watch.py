@@ -1,0 +1,165 @@
+"""Watch streams: newline-delimited JSON events, one flush per event.
+
+A watch starts from a resourceVersion (events after it, from the history window; 410 Gone
+as an ERROR event when it was compacted) or, with none or "0", from a synthetic ADDED event
+per existing object. The subscription is registered in the same loop step as the initial
+listing, so no write can fall between the two. Selectors apply per event with kube's
+transition rule: an object that stops matching is sent as DELETED, one that starts matching
+as ADDED. Bookmarks carry the current revision when the stream is idle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from reconcile.apiserver.resources import ResourceInfo
+from reconcile.apiserver.selectors import FieldSelector, LabelSelector
+from reconcile.apiserver.status import status_body
+from reconcile.apiserver.storage import Event, Store, TooOld
+from reconcile.apiserver.table import to_table
+
+__all__ = ["WatchRequest", "serve_watch"]
+
+
+@dataclass(kw_only=True)
+class WatchRequest:
+    info: ResourceInfo
+    namespace: str | None
+    resource_version: str
+    labels: LabelSelector
+    fields: FieldSelector
+    bookmarks: bool
+    send_initial_events: bool
+    timeout: float
+    as_table: bool
+    bookmark_interval: float
+    is_stalled: Callable[[], bool]
+
+
+def _matches(request: WatchRequest, obj: dict[str, Any]) -> bool:
+    return request.labels.matches(obj) and request.fields.matches(obj)
+
+
+def _versioned(request: WatchRequest, obj: dict[str, Any]) -> dict[str, Any]:
+    if obj.get("apiVersion") == request.info.api_version:
+        return obj
+    return {**obj, "apiVersion": request.info.api_version}
+
+
+def _line(request: WatchRequest, kind: str, obj: dict[str, Any], first: list[bool]) -> bytes:
+    payload = _versioned(request, obj)
+    if request.as_table and kind != "BOOKMARK":
+        payload = to_table(request.info, [payload], with_columns=first[0])
+        first[0] = False
+    return json.dumps({"type": kind, "object": payload}, separators=(",", ":")).encode() + b"\n"
+
+
+def _translate(request: WatchRequest, event: Event) -> tuple[str, dict[str, Any]] | None:
+    new_match = _matches(request, event.stored.obj)
+    if event.type == "MODIFIED" and event.old is not None:
+        old_match = _matches(request, event.old.obj)
+        if old_match and not new_match:
+            return "DELETED", event.stored.obj
+        if new_match and not old_match:
+            return "ADDED", event.stored.obj
+    if event.type == "DELETED" and not new_match:
+        return None
+    return (event.type, event.stored.obj) if new_match else None
+
+
+def _bookmark(request: WatchRequest, rv: int, *, initial_end: bool = False) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"resourceVersion": str(rv)}
+    if initial_end:
+        metadata["annotations"] = {"k8s.io/initial-events-end": "true"}
+    return {"kind": request.info.kind, "apiVersion": request.info.api_version, "metadata": metadata}
+
+
+async def serve_watch(
+    http_request: web.Request, store: Store, request: WatchRequest
+) -> web.StreamResponse:
+    """Stream events until the timeout, a cut, or the client going away."""
+    info = request.info
+    gr = (info.group, info.resource)
+    first = [True]
+    initial: list[bytes] = []
+    try:
+        if request.resource_version not in ("", "0"):
+            backlog = store.events_since(gr, int(request.resource_version))
+            for past in backlog:
+                if request.namespace is None or past.namespace == request.namespace:
+                    translated = _translate(request, past)
+                    if translated:
+                        initial.append(_line(request, *translated, first))
+        else:
+            for stored in store.list_objects(gr, request.namespace):
+                if _matches(request, stored.obj):
+                    initial.append(_line(request, "ADDED", stored.obj, first))
+            if request.send_initial_events and request.bookmarks:
+                initial.append(
+                    _line(
+                        request, "BOOKMARK", _bookmark(request, store.rv, initial_end=True), first
+                    )
+                )
+    except TooOld as error:
+        initial = [
+            json.dumps(
+                {"type": "ERROR", "object": status_body(410, "Expired", str(error))},
+                separators=(",", ":"),
+            ).encode()
+            + b"\n"
+        ]
+        watcher = None
+    except ValueError:
+        initial = []
+        watcher = None
+    else:
+        watcher = store.watch(gr, request.namespace)
+
+    response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
+    response.enable_chunked_encoding()
+    await response.prepare(http_request)
+    try:
+        for line in initial:
+            await response.write(line)
+        if watcher is None:
+            return response
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + request.timeout
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            wait = min(remaining, request.bookmark_interval) if request.bookmarks else remaining
+            try:
+                event = await asyncio.wait_for(watcher.queue.get(), timeout=wait)
+            except TimeoutError:
+                if request.bookmarks and not request.is_stalled():
+                    await response.write(
+                        _line(request, "BOOKMARK", _bookmark(request, store.rv), first)
+                    )
+                continue
+            if event is None:
+                break
+            if request.is_stalled():
+                continue
+            translated = _translate(request, event)
+            if translated:
+                await response.write(_line(request, *translated, first))
+    except (ConnectionResetError, asyncio.CancelledError):
+        pass
+    finally:
+        if watcher is not None:
+            store.unwatch(watcher)
+    return response
+
+
+def default_timeout(min_request_timeout: float) -> float:
+    """kube-apiserver picks a watch timeout uniformly in [min, 2*min) seconds."""
+    return min_request_timeout * (1 + random.random())
