@@ -51,7 +51,12 @@ class Kubectl:
         self, *args: str, input: str | None = None, check: bool = True, timeout: float = 60
     ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            self.command(*args), input=input, capture_output=True, text=True, timeout=timeout
+            self.command(*args),
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
         if check and result.returncode != 0:
             raise AssertionError(

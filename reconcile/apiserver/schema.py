@@ -157,7 +157,7 @@ def _validate(value: Any, schema: dict[str, Any], path: str, causes: list[dict[s
             )
         return
     if not _type_ok(value, schema):
-        kind = schema.get("type")
+        kind = "integer,string" if schema.get("x-kubernetes-int-or-string") else schema.get("type")
         causes.append(
             _cause(
                 "FieldValueTypeInvalid",

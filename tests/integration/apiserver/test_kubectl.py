@@ -132,7 +132,8 @@ def test_label_and_field_selectors(kubectl: Kubectl) -> None:
     for name, tier in (("a", "web"), ("b", "db"), ("c", "web")):
         kubectl(
             "apply", "-f", "-",
-            input=f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}, labels: {{tier: {tier}}}}}\n",
+            input="apiVersion: v1\nkind: ConfigMap\n"
+            f"metadata: {{name: {name}, labels: {{tier: {tier}}}}}\n",
         )  # fmt: skip
     assert kubectl("get", "cm", "-l", "tier=web", "-o", "name").split() == [
         "configmap/a",
@@ -175,7 +176,8 @@ def test_unknown_field_strict_fails_and_warn_warns(widgets: Kubectl) -> None:
 def test_delete_with_finalizer_waits_for_its_removal(kubectl: Kubectl) -> None:
     kubectl(
         "apply", "-f", "-",
-        input="apiVersion: v1\nkind: ConfigMap\nmetadata: {name: held, finalizers: [example.com/hold]}\n",
+        input="apiVersion: v1\nkind: ConfigMap\n"
+        "metadata: {name: held, finalizers: [example.com/hold]}\n",
     )  # fmt: skip
     kubectl("delete", "configmap", "held", "--wait=false")
     held = json.loads(kubectl("get", "configmap", "held", "-o", "json"))
