@@ -145,13 +145,26 @@ async def serve_watch(
                         _line(request, "BOOKMARK", _bookmark(request, store.rv), first)
                     )
                 continue
-            if event is None:
-                break
+            batch = [event]
+            while not watcher.queue.empty():
+                batch.append(watcher.queue.get_nowait())
             if request.is_stalled():
+                if None in batch:
+                    break
                 continue
-            translated = _translate(request, event)
-            if translated:
-                await response.write(_line(request, *translated, first))
+            chunk = bytearray()
+            closed = False
+            for item in batch:
+                if item is None:
+                    closed = True
+                    break
+                translated = _translate(request, item)
+                if translated:
+                    chunk += _line(request, *translated, first)
+            if chunk:
+                await response.write(bytes(chunk))
+            if closed:
+                break
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     finally:

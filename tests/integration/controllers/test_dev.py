@@ -1,0 +1,63 @@
+"""``kreconcile dev`` starts, serves kubectl, keeps state across restarts and stops on SIGINT."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import Kubectl
+from tests.waiting import wait_for
+
+
+def _start(state: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "controllers.cli", "dev", "--state-dir", str(state)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def _stop_within(process: subprocess.Popen[str], seconds: float) -> float:
+    started = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=seconds) == 0
+    return time.monotonic() - started
+
+
+def test_dev_serves_kubectl_and_survives_restart(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    kubeconfig = state / "kubeconfig"
+    process = _start(state)
+    try:
+        wait_for(kubeconfig.exists, timeout=30, what="kreconcile dev to write its kubeconfig")
+        kubectl = Kubectl(kubeconfig, tmp_path / "cache")
+        manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: remembered}\n"
+        assert "created" in kubectl("apply", "-f", "-", input=manifest)
+        assert _stop_within(process, 5) < 5
+        assert process.stdout is not None
+        output = process.stdout.read()
+        assert f"kubeconfig: {kubeconfig}" in output
+        assert "kubectl apply -k config/default" in output
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+    kubeconfig.unlink()
+    process = _start(state)
+    try:
+        wait_for(kubeconfig.exists, timeout=30, what="the restarted dev cluster")
+        kubectl = Kubectl(kubeconfig, tmp_path / "cache")
+        assert (
+            kubectl("get", "configmap", "remembered", "-o", "name").strip()
+            == "configmap/remembered"
+        )
+        _stop_within(process, 5)
+    finally:
+        if process.poll() is None:
+            process.kill()
