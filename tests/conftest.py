@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from reconcile.apiserver import APIServer, ServerOptions
+from reconcile.client import Client, RestConfig
 
 
 @pytest.fixture
@@ -71,3 +72,13 @@ class Kubectl:
 @pytest.fixture
 def kubectl(kubeconfig: Path, tmp_path: Path) -> Kubectl:
     return Kubectl(kubeconfig, tmp_path / "kubectl-cache")
+
+
+@pytest.fixture
+def rest_config(kubeconfig: Path) -> RestConfig:
+    return RestConfig.from_kubeconfig(kubeconfig)
+
+
+@pytest.fixture
+def client(rest_config: RestConfig) -> Client:
+    return Client(rest_config)

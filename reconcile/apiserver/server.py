@@ -180,7 +180,7 @@ class APIServer:
             min_request_timeout=self.options.min_request_timeout,
         )
         self.api, self._rest = api, rest
-        self.faults.bind(store.cut_watches, self._set_stalled)
+        self.faults.bind(lambda: int(self.call(store.cut_watches)), self._set_stalled)
         app = web.Application(client_max_size=MAX_BODY + 1)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)

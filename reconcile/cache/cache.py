@@ -1,0 +1,233 @@
+"""The multi-kind informer cache controllers read from (controller-runtime's ``cache.Cache``).
+
+Informers are created on first use of a kind (``get_informer``, ``get``, ``list``) and
+started at once if the cache runs. Reads wait for the kind's informer to sync; if it does
+not within ``sync_timeout``, ``CacheSyncTimeout`` says why: the kind is not served (install
+the CRD) or RBAC forbids listing it (grant list/watch), with the last error seen.
+
+Reads return deep copies by default, so a reconciler may edit what it got and write it
+back, as with controller-runtime; ``copy=False`` returns the shared object (read-only).
+"""
+
+from __future__ import annotations
+
+import builtins
+import copy as copying
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconcile.apiserver.selectors import LabelSelector
+from reconcile.cache.informer import SharedInformer, strip_managed_fields
+from reconcile.cache.reflector import ReflectorOptions
+from reconcile.cache.store import NAMESPACE_INDEX, object_key
+from reconcile.client.client import Client, label_selector_string
+from reconcile.client.restmapper import NoKindMatch
+from reconcile.errors import CacheSyncTimeout, Forbidden, NotFound
+from reconcile.gvk import GroupVersionKind, KindLike, gvk_of
+
+__all__ = ["CacheOptions", "InformerCache", "KindOptions"]
+
+Transform = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class KindOptions:
+    """Restrictions for one kind's informer (fewer objects cached, less memory)."""
+
+    namespace: str | None = None
+    label_selector: str | Mapping[str, str] | None = None
+    field_selector: str | None = None
+    transform: Transform | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CacheOptions:
+    """How the cache watches. Usage: ``CacheOptions(namespace="team-a")``."""
+
+    namespace: str | None = None
+    """Watch only this namespace (namespaced kinds); None watches all namespaces."""
+    by_kind: Mapping[GroupVersionKind, KindOptions] = field(default_factory=dict)
+    """Per-kind restrictions, overriding ``namespace``."""
+    default_transform: Transform | None = strip_managed_fields
+    """Applied to every object before it is stored; drops managedFields by default."""
+    sync_timeout: float = 120.0
+    """Seconds a read waits for its kind's first list before CacheSyncTimeout."""
+    reflector: ReflectorOptions = field(default_factory=ReflectorOptions)
+
+
+class InformerCache:
+    """Reads from informers; one informer per kind, created on demand."""
+
+    def __init__(self, client: Client, options: CacheOptions | None = None) -> None:
+        self._client = client
+        self.options = options or CacheOptions()
+        self._informers: dict[GroupVersionKind, SharedInformer] = {}
+        self._lock = threading.Lock()
+        self._stop: threading.Event | None = None
+        self._field_indexes: dict[GroupVersionKind, set[str]] = {}
+
+    def _new_informer(self, gvk: GroupVersionKind) -> SharedInformer:
+        kind_options = self.options.by_kind.get(gvk, KindOptions())
+        namespace = kind_options.namespace or self.options.namespace
+        try:
+            if namespace and not self._client.mapping(gvk).namespaced:
+                namespace = None
+        except NoKindMatch:
+            pass
+        return SharedInformer(
+            self._client,
+            gvk,
+            namespace=namespace,
+            label_selector=label_selector_string(kind_options.label_selector),
+            field_selector=kind_options.field_selector,
+            transform=kind_options.transform or self.options.default_transform,
+            options=self.options.reflector,
+        )
+
+    def get_informer(self, kind: KindLike) -> SharedInformer:
+        """The informer for ``kind``, created (and started, if the cache runs) on first use."""
+        gvk = gvk_of(kind)
+        with self._lock:
+            informer = self._informers.get(gvk)
+            if informer is None:
+                informer = self._new_informer(gvk)
+                self._informers[gvk] = informer
+                if self._stop is not None:
+                    informer.start(self._stop)
+            return informer
+
+    def index_field(
+        self, kind: KindLike, field_path: str, extract: Callable[[dict[str, Any]], list[str]]
+    ) -> None:
+        """Index ``kind`` by ``extract(obj)`` so ``list(kind, field_selector="<field_path>=v")``
+        is a lookup (controller-runtime's IndexField)."""
+        gvk = gvk_of(kind)
+        informer = self.get_informer(gvk)
+        informer.store.add_indexer(f"field:{field_path}", extract)
+        self._field_indexes.setdefault(gvk, set()).add(field_path)
+
+    def start(self, stop: threading.Event) -> None:
+        """Start every informer (and any created later); block until ``stop`` is set."""
+        with self._lock:
+            self._stop = stop
+            informers = list(self._informers.values())
+        for informer in informers:
+            informer.start(stop)
+        stop.wait()
+
+    def wait_for_cache_sync(self, timeout: float | None = None) -> None:
+        """Block until every informer created so far has synced, or raise CacheSyncTimeout."""
+        with self._lock:
+            informers = list(self._informers.values())
+        for informer in informers:
+            self._wait(informer, self.options.sync_timeout if timeout is None else timeout)
+
+    def _wait(self, informer: SharedInformer, timeout: float) -> None:
+        if informer.wait_for_sync(timeout):
+            return
+        raise CacheSyncTimeout(_sync_message(informer, timeout))
+
+    def _synced(self, kind: KindLike) -> SharedInformer:
+        informer = self.get_informer(kind)
+        if self._stop is None:
+            raise CacheSyncTimeout(
+                f"the cache for {informer.gvk} is not started: start the manager (or call "
+                "cache.start in a thread) before reading from it"
+            )
+        self._wait(informer, self.options.sync_timeout)
+        return informer
+
+    def get(
+        self, kind: KindLike, name: str, namespace: str | None = None, *, copy: bool = True
+    ) -> dict[str, Any]:
+        informer = self._synced(kind)
+        key = f"{namespace}/{name}" if namespace else name
+        obj = informer.store.get(key)
+        if obj is None:
+            raise NotFound(
+                f'{informer.gvk.kind.lower()} "{name}" not found in the cache',
+                status={
+                    "code": 404,
+                    "reason": "NotFound",
+                    "details": {"name": name, "kind": informer.gvk.kind},
+                },
+            )
+        return copying.deepcopy(obj) if copy else obj
+
+    def list(
+        self,
+        kind: KindLike,
+        *,
+        namespace: str | None = None,
+        label_selector: str | Mapping[str, str] | None = None,
+        field_selector: str | None = None,
+        limit: int | None = None,
+        continue_token: str | None = None,
+        copy: bool = True,
+    ) -> dict[str, Any]:
+        """A List of cached objects; field selectors need a matching ``index_field``."""
+        informer = self._synced(kind)
+        store = informer.store
+        items: builtins.list[dict[str, Any]]
+        if field_selector:
+            items = self._by_field(informer, field_selector)
+            if namespace:
+                items = [o for o in items if o["metadata"].get("namespace") == namespace]
+        elif namespace:
+            items = store.by_index(NAMESPACE_INDEX, namespace)
+        else:
+            items = sorted(store.items(), key=object_key)
+        selector = LabelSelector(label_selector_string(label_selector))
+        if selector:
+            items = [o for o in items if selector.matches(o)]
+        if copy:
+            items = copying.deepcopy(items)
+        return {
+            "apiVersion": informer.gvk.api_version,
+            "kind": f"{informer.gvk.kind}List",
+            "metadata": {},
+            "items": items,
+        }
+
+    def _by_field(
+        self, informer: SharedInformer, field_selector: str
+    ) -> builtins.list[dict[str, Any]]:
+        terms = [term.strip() for term in field_selector.split(",") if term.strip()]
+        if len(terms) != 1 or "!=" in terms[0] or "=" not in terms[0]:
+            raise ValueError(
+                f"cache field selectors must be one exact match like spec.nodeName=node-1, got "
+                f"{field_selector!r}"
+            )
+        field_path, value = (part.strip() for part in terms[0].replace("==", "=").split("=", 1))
+        if field_path == "metadata.name":
+            return [o for o in informer.store.items() if o["metadata"]["name"] == value]
+        if field_path == "metadata.namespace":
+            return informer.store.by_index(NAMESPACE_INDEX, value)
+        index = f"field:{field_path}"
+        if not informer.store.has_index(index):
+            raise ValueError(
+                f"no index for field {field_path!r} on {informer.gvk}: call "
+                f"cache.index_field(kind, {field_path!r}, extract) before listing by it"
+            )
+        return informer.store.by_index(index, value)
+
+
+def _sync_message(informer: SharedInformer, timeout: float) -> str:
+    gvk = informer.gvk
+    error = informer.last_error
+    base = f"informer for {gvk} not synced after {timeout:g}s"
+    if isinstance(error, NoKindMatch):
+        return (
+            f"{base}: the API server does not serve kind {gvk.kind} in {gvk.api_version}; "
+            "install its CustomResourceDefinition (kubectl apply -k config/crd) and retry"
+        )
+    if isinstance(error, Forbidden):
+        return (
+            f"{base}: the API server answered 403 to list/watch ({error.message}); grant "
+            f"list and watch on {gvk.kind} in config/rbac/role.yaml"
+        )
+    if error is not None:
+        return f"{base}: last error: {error}"
+    return f"{base}: the API server did not answer the initial list in time"
