@@ -2,6 +2,7 @@
 
 from reconcile.client.client import Client, StatusWriter, label_selector_string
 from reconcile.client.config import RestConfig
+from reconcile.client.delegating import DelegatingClient
 from reconcile.client.patch import (
     APPLY_PATCH,
     JSON_PATCH,
@@ -18,6 +19,7 @@ __all__ = [
     "MERGE_PATCH",
     "STRATEGIC_MERGE_PATCH",
     "Client",
+    "DelegatingClient",
     "NoKindMatch",
     "RESTMapper",
     "RESTMapping",

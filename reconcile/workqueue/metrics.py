@@ -34,6 +34,10 @@ DURATION_BUCKETS: tuple[float, ...] = tuple(1e-8 * 10**i for i in range(12))
 """Seconds, 10 ns to 1000 s, x10 per bucket (upstream: ExponentialBuckets(10e-9, 10, 12))."""
 
 _LABELS = ("name", "controller")
+_PROVIDERS: weakref.WeakKeyDictionary[CollectorRegistry, WorkqueueMetrics] = (
+    weakref.WeakKeyDictionary()
+)
+_PROVIDERS_LOCK = threading.Lock()
 
 
 class _Histogram:
@@ -110,6 +114,15 @@ class WorkqueueMetrics(Collector):
         self._guard = threading.Lock()
         if registry is not None:
             registry.register(self)
+
+    @classmethod
+    def for_registry(cls, registry: CollectorRegistry) -> WorkqueueMetrics:
+        """The one provider of ``registry`` (created on first use; families register once)."""
+        with _PROVIDERS_LOCK:
+            provider = _PROVIDERS.get(registry)
+            if provider is None:
+                provider = _PROVIDERS[registry] = cls(registry)
+            return provider
 
     def for_queue(
         self, name: str, controller: str, lock: threading.Condition, now: Callable[[], float]

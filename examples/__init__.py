@@ -1,0 +1,1 @@
+"""Small, complete controllers that show how the framework is used."""

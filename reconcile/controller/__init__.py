@@ -1,0 +1,13 @@
+"""Controllers: a work queue, sources feeding it and workers calling a reconciler."""
+
+from reconcile.controller.controller import PANIC_TYPES, Controller, reconcile_deadline
+from reconcile.controller.metrics import ControllerMetrics
+from reconcile.controller.options import ControllerOptions
+
+__all__ = [
+    "PANIC_TYPES",
+    "Controller",
+    "ControllerMetrics",
+    "ControllerOptions",
+    "reconcile_deadline",
+]

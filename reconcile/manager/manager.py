@@ -1,0 +1,200 @@
+"""The manager: shared client, cache and metrics; runnables started in the right order.
+
+Start order: metrics and probe servers; the cache (and a wait until the informers already
+requested have synced); runnables that need no election; then, after winning the Lease (or
+at once without leader election), the leader-only runnables (controllers).
+
+Stop order is the reverse, within ``graceful_shutdown_timeout``: controllers drain their
+in-flight reconciles, the Lease is released (so a standby takes over at once), then the
+rest. Losing the Lease stops leader-only runnables immediately and ``start`` raises
+``LeaderElectionLost``; the process must exit non-zero (``run`` does).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from reconcile.cache import InformerCache
+from reconcile.client import Client, DelegatingClient, RestConfig
+from reconcile.errors import KreconcileError, LeaderElectionLost
+from reconcile.healthz import HealthChecks
+from reconcile.leaderelection import (
+    LeaderCallbacks,
+    LeaderElectionMetrics,
+    LeaderElector,
+    LeaseLock,
+)
+from reconcile.manager.options import ManagerOptions
+from reconcile.manager.runnables import Runnable, RunnableGroup, needs_election
+from reconcile.manager.signals import setup_signal_handler
+from reconcile.metrics import HTTPEndpoint, metrics_route, new_registry
+from reconcile.recorder import EventRecorder
+
+__all__ = ["Manager"]
+
+log = logging.getLogger(__name__)
+
+
+class Manager:
+    """Owns everything controllers share; ``start`` runs them until stopped."""
+
+    def __init__(self, config: RestConfig, options: ManagerOptions | None = None) -> None:
+        self.options = options or ManagerOptions()
+        self.config = config
+        self.registry = new_registry()
+        self.api_reader = Client(config, registry=self.registry)
+        self.cache = InformerCache(self.api_reader, self.options.cache)
+        self.client = DelegatingClient(self.api_reader, self.cache)
+        self.healthz = HealthChecks("/healthz")
+        self.readyz = HealthChecks("/readyz")
+        self.readyz.add("cache-synced", self._cache_synced)
+        self._errors: list[tuple[str, BaseException]] = []
+        self._failed = threading.Event()
+        self._caches = RunnableGroup("caches", self._fail)
+        self._others = RunnableGroup("others", self._fail)
+        self._leader = RunnableGroup("leader", self._fail)
+        self._recorders: dict[str, EventRecorder] = {}
+        self._names: set[str] = set()
+        self.elector: LeaderElector | None = None
+        self.metrics_server = HTTPEndpoint(
+            "metrics", self.options.metrics_bind_address, {"/metrics": metrics_route(self.registry)}
+        )
+        self.probe_server = HTTPEndpoint(
+            "probes",
+            self.options.health_probe_bind_address,
+            {"/healthz": self.healthz.route(), "/readyz": self.readyz.route()},
+        )
+        self._synced = threading.Event()
+
+    @classmethod
+    def from_kubeconfig(
+        cls, path: str | None = None, options: ManagerOptions | None = None
+    ) -> Manager:
+        return cls(RestConfig.load(path), options)
+
+    # wiring
+
+    def add(self, runnable: Runnable) -> None:
+        """Run ``runnable`` with the manager (now, if already started)."""
+        name = getattr(runnable, "name", None)
+        if isinstance(name, str):
+            if name in self._names:
+                raise ValueError(
+                    f"a controller named {name!r} already exists; give each controller a "
+                    "unique name with ControllerBuilder.named()"
+                )
+            self._names.add(name)
+        if needs_election(runnable):
+            self._leader.add(runnable)
+        else:
+            self._others.add(runnable)
+
+    def add_healthz_check(self, name: str, check: Any) -> None:
+        self.healthz.add(name, check)
+
+    def add_readyz_check(self, name: str, check: Any) -> None:
+        self.readyz.add(name, check)
+
+    def get_event_recorder(self, name: str) -> EventRecorder:
+        """One recorder per component name, shared by everything that asks for it."""
+        recorder = self._recorders.get(name)
+        if recorder is None:
+            recorder = self._recorders[name] = EventRecorder(self.api_reader, name)
+        return recorder
+
+    def _cache_synced(self) -> str | None:
+        return None if self._synced.is_set() else "the cache has not synced yet"
+
+    def _fail(self, where: str, error: BaseException) -> None:
+        log.error("runnable failed", extra={"runnable": where, "error": str(error)})
+        self._errors.append((where, error))
+        self._failed.set()
+
+    # running
+
+    def start(self, stop: threading.Event | None = None) -> None:
+        """Run until ``stop`` is set or something fails; raise the failure, if any."""
+        stop = stop or threading.Event()
+        self._others.add(self.metrics_server)
+        self._others.add(self.probe_server)
+        self._others.start_all()
+        cache_stop = threading.Event()
+        threading.Thread(
+            target=self.cache.start, args=(cache_stop,), name="cache", daemon=True
+        ).start()
+        lost = threading.Event()
+        try:
+            self.cache.wait_for_cache_sync()
+            self._synced.set()
+            election = self.options.election()
+            if election is None:
+                self._leader.start_all()
+            else:
+                self._start_election(election, stop, lost)
+            while not (stop.is_set() or self._failed.is_set() or lost.is_set()):
+                self._failed.wait(0.1)
+        finally:
+            self._shutdown(cache_stop, lost)
+        if lost.is_set():
+            raise LeaderElectionLost(
+                str(self._errors[0][1]) if self._errors else "leader election lost"
+            )
+        if self._errors:
+            where, error = self._errors[0]
+            raise KreconcileError(f"{where} failed: {error}") from error
+
+    def _start_election(self, election: Any, stop: threading.Event, lost: threading.Event) -> None:
+        lock = LeaseLock(self.api_reader, name=election.name, namespace=election.namespace)
+        callbacks = LeaderCallbacks(
+            on_started_leading=self._leader.start_all,
+            on_stopped_leading=self._leader.stop.set,
+        )
+        self.elector = LeaderElector(
+            lock, election, callbacks=callbacks, metrics=LeaderElectionMetrics(self.registry)
+        )
+        elector = self.elector
+
+        def run() -> None:
+            try:
+                elector.run(stop)
+            except LeaderElectionLost as error:
+                self._errors.append(("leader election", error))
+                lost.set()
+
+        threading.Thread(target=run, name="leader-election", daemon=True).start()
+
+    def _shutdown(self, cache_stop: threading.Event, lost: threading.Event) -> None:
+        deadline = time.monotonic() + self.options.graceful_shutdown_timeout
+        stuck = self._leader.stop_all(deadline)
+        if self.elector is not None:
+            if self.options.release_on_cancel and not lost.is_set():
+                self.elector.release()
+            self.elector.close()
+        for recorder in self._recorders.values():
+            recorder.flush(max(0.0, min(5.0, deadline - time.monotonic())))
+        stuck += self._others.stop_all(deadline)
+        cache_stop.set()
+        if stuck:
+            log.error(
+                "runnables did not stop within the graceful shutdown timeout",
+                extra={"runnables": stuck, "timeout": self.options.graceful_shutdown_timeout},
+            )
+            self._errors.append(
+                ("shutdown", TimeoutError(f"did not stop in time: {', '.join(stuck)}"))
+            )
+
+    def run(self) -> int:
+        """``start`` with SIGTERM/SIGINT handling; returns the process exit code."""
+        stop = setup_signal_handler()
+        try:
+            self.start(stop)
+        except LeaderElectionLost as error:
+            log.error("leader election lost", extra={"error": str(error)})
+            return 1
+        except KreconcileError as error:
+            log.error("manager failed", extra={"error": str(error)})
+            return 1
+        return 0

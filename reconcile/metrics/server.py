@@ -1,0 +1,86 @@
+"""A small threaded HTTP server for /metrics and the health probes.
+
+Bind addresses follow controller-runtime: ``":8080"`` (all interfaces), ``"127.0.0.1:0"``
+(loopback, any free port) or ``"0"`` (disabled). ``address`` reports the real port.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+__all__ = ["HTTPEndpoint", "Route", "parse_bind_address"]
+
+Route = Callable[[str, dict[str, list[str]]], tuple[int, str, bytes]]
+"""(path, query) -> (status, content type, body)."""
+
+
+def parse_bind_address(address: str) -> tuple[str, int] | None:
+    """``":8080"`` -> ("0.0.0.0", 8080); ``"0"`` -> None (disabled)."""
+    if address in ("", "0"):
+        return None
+    host, _, port = address.rpartition(":")
+    if not port.isdigit():
+        raise ValueError(f"bind address must look like ':8080' or '127.0.0.1:0', got {address!r}")
+    return (host or "0.0.0.0", int(port))
+
+
+class HTTPEndpoint:
+    """Serves ``routes`` (path prefix -> handler) until ``stop``; a manager Runnable."""
+
+    def __init__(self, name: str, bind_address: str, routes: dict[str, Route]) -> None:
+        self.name = name
+        self._routes = routes
+        bind = parse_bind_address(bind_address)
+        self._server: ThreadingHTTPServer | None = None
+        if bind is not None:
+            self._server = ThreadingHTTPServer(bind, self._handler_class())
+            self._server.daemon_threads = True
+
+    @property
+    def address(self) -> str | None:
+        """``host:port`` actually bound, or None when disabled."""
+        if self._server is None:
+            return None
+        host, port = self._server.server_address[:2]
+        return f"{host!s}:{port}"
+
+    def need_leader_election(self) -> bool:
+        return False
+
+    def start(self, stop: threading.Event) -> None:
+        if self._server is None:
+            stop.wait()
+            return
+        thread = threading.Thread(target=self._server.serve_forever, name=self.name, daemon=True)
+        thread.start()
+        stop.wait()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        routes = self._routes
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                url = urlparse(self.path)
+                for prefix, route in sorted(routes.items(), key=lambda r: -len(r[0])):
+                    if url.path == prefix or url.path.startswith(prefix.rstrip("/") + "/"):
+                        status, content_type, body = route(
+                            url.path, parse_qs(url.query, keep_blank_values=True)
+                        )
+                        break
+                else:
+                    status, content_type, body = 404, "text/plain", b"404 page not found\n"
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                """Scrapes and probes are too frequent to log."""
+
+        return Handler

@@ -1,0 +1,213 @@
+"""Event recorder: core/v1 Events with client-go's aggregation, never blocking a reconcile.
+
+``event(obj, type, reason, message)`` puts the event on a bounded queue and returns; one
+sender thread writes it. Like client-go's EventCorrelator:
+
+- a repeat of the same (object, type, reason, message) patches ``count`` and
+  ``lastTimestamp`` of the existing Event instead of creating another;
+- more than ``similar_threshold`` different messages for the same (object, type, reason)
+  within ``similar_window`` seconds collapse into one "(combined from similar events)" Event;
+- each object gets a token bucket (``burst`` events, refilled one per ``refill_interval``
+  seconds) so a hot loop cannot flood the API server; dropped events are counted.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconcile.errors import ApiError, NotFound
+
+__all__ = ["EventRecorder", "RecorderOptions"]
+
+log = logging.getLogger(__name__)
+_COMBINED = "(combined from similar events): "
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecorderOptions:
+    burst: int = 25
+    """Events one object may emit at once (client-go's spam filter burst)."""
+    refill_interval: float = 300.0
+    """Seconds per token refilled (client-go: one per 5 minutes)."""
+    similar_threshold: int = 10
+    similar_window: float = 600.0
+    queue_size: int = 1000
+    """Pending events; beyond this, new events are dropped (and counted)."""
+    clock: Callable[[], float] = field(default=time.monotonic)
+
+
+@dataclass
+class _Aggregate:
+    name: str
+    namespace: str
+    count: int
+
+
+class _Bucket:
+    def __init__(self, burst: int, now: float) -> None:
+        self.tokens = float(burst)
+        self.last = now
+
+
+class EventRecorder:
+    """Records Events for one component (the ``source.component`` field)."""
+
+    def __init__(self, client: Any, component: str, options: RecorderOptions | None = None) -> None:
+        self._client = client
+        self.component = component
+        self.options = options or RecorderOptions()
+        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(self.options.queue_size)
+        self._aggregates: dict[tuple[str, ...], _Aggregate] = {}
+        self._similar: dict[tuple[str, ...], list[tuple[float, str]]] = {}
+        self._buckets: dict[str, _Bucket] = {}
+        self._lock = threading.Lock()
+        self.dropped = 0
+        self.written = 0
+        self._idle = threading.Event()
+        self._idle.set()
+        self._sender = threading.Thread(
+            target=self._send_loop, name=f"events-{component}", daemon=True
+        )
+        self._sender.start()
+
+    def event(self, obj: dict[str, Any], event_type: str, reason: str, message: str) -> None:
+        """Record an event about ``obj`` (``Normal`` or ``Warning``); never blocks."""
+        if event_type not in ("Normal", "Warning"):
+            raise ValueError(f"event type must be Normal or Warning, got {event_type!r}")
+        meta = obj.get("metadata") or {}
+        item = {
+            "involvedObject": {
+                "apiVersion": obj.get("apiVersion", ""),
+                "kind": obj.get("kind", ""),
+                "name": meta.get("name", ""),
+                "namespace": meta.get("namespace", ""),
+                "uid": meta.get("uid", ""),
+                "resourceVersion": meta.get("resourceVersion", ""),
+            },
+            "type": event_type,
+            "reason": reason,
+            "message": message[:1024],
+        }
+        try:
+            self._idle.clear()
+            self._queue.put_nowait(item)
+        except queue.Full:
+            with self._lock:
+                self.dropped += 1
+
+    def eventf(
+        self, obj: dict[str, Any], event_type: str, reason: str, fmt: str, *args: Any
+    ) -> None:
+        self.event(obj, event_type, reason, fmt % args)
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until every queued event was written (tests and shutdown)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._queue.unfinished_tasks == 0:
+                return True
+            self._idle.wait(0.05)
+        return False
+
+    def close(self) -> None:
+        self._queue.put(None)
+
+    def _send_loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            try:
+                if item is None:
+                    return
+                self._write(item)
+            except Exception:
+                log.exception("failed to write event")
+            finally:
+                self._queue.task_done()
+                if self._queue.unfinished_tasks == 0:
+                    self._idle.set()
+
+    def _allowed(self, uid: str, now: float) -> bool:
+        options = self.options
+        bucket = self._buckets.setdefault(uid, _Bucket(options.burst, now))
+        bucket.tokens = min(
+            options.burst, bucket.tokens + (now - bucket.last) / options.refill_interval
+        )
+        bucket.last = now
+        if bucket.tokens < 1:
+            return False
+        bucket.tokens -= 1
+        return True
+
+    def _correlate(self, item: dict[str, Any], now: float) -> tuple[tuple[str, ...], str]:
+        involved = item["involvedObject"]
+        similar_key = (involved["uid"] or involved["name"], item["type"], item["reason"])
+        window = [
+            (t, m)
+            for t, m in self._similar.get(similar_key, [])
+            if now - t < self.options.similar_window
+        ]
+        if item["message"] not in {m for _, m in window}:
+            window.append((now, item["message"]))
+        self._similar[similar_key] = window
+        if len(window) > self.options.similar_threshold:
+            return (*similar_key, _COMBINED), _COMBINED + item["message"]
+        return (*similar_key, item["message"]), item["message"]
+
+    def _write(self, item: dict[str, Any]) -> None:
+        now = self.options.clock()
+        involved = item["involvedObject"]
+        with self._lock:
+            if not self._allowed(involved["uid"] or involved["name"], now):
+                self.dropped += 1
+                return
+            key, message = self._correlate(item, now)
+            aggregate = self._aggregates.get(key)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        if aggregate is not None:
+            try:
+                self._client.patch(
+                    {
+                        "apiVersion": "v1",
+                        "kind": "Event",
+                        "metadata": {"name": aggregate.name, "namespace": aggregate.namespace},
+                    },
+                    {"count": aggregate.count + 1, "lastTimestamp": stamp, "message": message},
+                )
+                aggregate.count += 1
+                self.written += 1
+                return
+            except NotFound:
+                pass
+        namespace = involved["namespace"] or "default"
+        name = f"{involved['name']}.{uuid.uuid4().hex[:16]}"
+        event = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": name, "namespace": namespace},
+            "involvedObject": involved,
+            "reason": item["reason"],
+            "message": message,
+            "type": item["type"],
+            "source": {"component": self.component},
+            "firstTimestamp": stamp,
+            "lastTimestamp": stamp,
+            "count": 1,
+            "reportingComponent": self.component,
+        }
+        try:
+            self._client.create(event)
+        except ApiError as error:
+            log.warning(
+                "event not recorded", extra={"reason": item["reason"], "error": error.message}
+            )
+            return
+        with self._lock:
+            self._aggregates[key] = _Aggregate(name, namespace, 1)
+        self.written += 1
