@@ -53,8 +53,11 @@ class Client:
         *,
         registry: CollectorRegistry | None = None,
         field_manager: str = "kreconcile",
+        read_retry_deadline: float = 30.0,
     ) -> None:
+        """``read_retry_deadline``: seconds reads keep retrying transient failures (0: never)."""
         self.transport = Transport(config, registry=registry)
+        self.read_retry_deadline = read_retry_deadline
         self.mapper = RESTMapper(self.transport)
         self.field_manager = field_manager
 
@@ -76,7 +79,9 @@ class Client:
     def get(self, kind: KindLike, name: str, namespace: str | None = None) -> dict[str, Any]:
         mapping = self.mapping(kind)
         path = mapping.path(namespace, name)
-        body: dict[str, Any] = with_read_retries(lambda: self.transport.request("GET", path).body)
+        body: dict[str, Any] = with_read_retries(
+            lambda: self.transport.request("GET", path).body, deadline=self.read_retry_deadline
+        )
         return body
 
     def list(
@@ -102,7 +107,8 @@ class Client:
         }
         path = mapping.path(namespace)
         body: dict[str, Any] = with_read_retries(
-            lambda: self.transport.request("GET", path, query=query).body
+            lambda: self.transport.request("GET", path, query=query).body,
+            deadline=self.read_retry_deadline,
         )
         for item in body.get("items") or []:
             item.setdefault("apiVersion", gvk.api_version)

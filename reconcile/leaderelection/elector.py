@@ -16,7 +16,6 @@ connection to the API server cannot keep a stale leader acting past its deadline
 
 from __future__ import annotations
 
-import concurrent.futures
 import datetime as dt
 import logging
 import random
@@ -95,9 +94,7 @@ class LeaderElector:
         self._observed_at = 0.0
         self._reported_leader = ""
         self._leading = threading.Event()
-        self._executor = concurrent.futures.ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="leaderelection"
-        )
+        self._attempt_lock = threading.Lock()
         self._set_status(0)
 
     @property
@@ -158,8 +155,7 @@ class LeaderElector:
         return True
 
     def close(self) -> None:
-        """Stop the helper thread (attempts still in flight are abandoned)."""
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        """Nothing to release: attempts run on daemon threads and are abandoned if in flight."""
 
     def _acquire(self, stop: threading.Event) -> bool:
         log.info("attempting to acquire leader lease", extra={"lease": self._lock.describe()})
@@ -202,21 +198,37 @@ class LeaderElector:
         raise LeaderElectionLost(message)
 
     def _attempt(self, *, timeout: float) -> bool:
-        """One try_acquire_or_renew bounded by ``timeout`` seconds."""
+        """One try_acquire_or_renew bounded by ``timeout`` seconds.
+
+        It runs on a daemon thread so that a hung request can be abandoned at the deadline
+        and can never keep the process from exiting after leadership is lost.
+        """
         if timeout <= 0:
             return False
-        future = self._executor.submit(self._try_acquire_or_renew)
-        try:
-            return future.result(timeout=timeout)
-        except concurrent.futures.TimeoutError:
+        outcome: list[bool | BaseException] = []
+        done = threading.Event()
+
+        def attempt() -> None:
+            try:
+                with self._attempt_lock:
+                    outcome.append(self._try_acquire_or_renew())
+            except BaseException as exc:
+                outcome.append(exc)
+            finally:
+                done.set()
+
+        threading.Thread(target=attempt, name="leaderelection-attempt", daemon=True).start()
+        if not done.wait(timeout):
             log.warning("lease request timed out", extra={"lease": self._lock.describe()})
             return False
-        except Exception as exc:
+        result = outcome[0]
+        if isinstance(result, BaseException):
             log.warning(
                 "failed to acquire or renew the lease",
-                extra={"lease": self._lock.describe(), "error": str(exc)},
+                extra={"lease": self._lock.describe(), "error": str(result)},
             )
             return False
+        return result
 
     def _try_acquire_or_renew(self) -> bool:
         now = format_micro_time(self._wall_clock())

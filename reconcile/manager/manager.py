@@ -32,6 +32,7 @@ from reconcile.manager.runnables import Runnable, RunnableGroup, needs_election
 from reconcile.manager.signals import setup_signal_handler
 from reconcile.metrics import HTTPEndpoint, metrics_route, new_registry
 from reconcile.recorder import EventRecorder
+from reconcile.reload import CertWatcher
 
 __all__ = ["Manager"]
 
@@ -59,8 +60,16 @@ class Manager:
         self._recorders: dict[str, EventRecorder] = {}
         self._names: set[str] = set()
         self.elector: LeaderElector | None = None
+        self.cert_watcher: CertWatcher | None = None
+        if self.options.metrics_cert_file and self.options.metrics_key_file:
+            self.cert_watcher = CertWatcher(
+                self.options.metrics_cert_file, self.options.metrics_key_file
+            )
         self.metrics_server = HTTPEndpoint(
-            "metrics", self.options.metrics_bind_address, {"/metrics": metrics_route(self.registry)}
+            "metrics",
+            self.options.metrics_bind_address,
+            {"/metrics": metrics_route(self.registry)},
+            ssl_context=self.cert_watcher.context if self.cert_watcher else None,
         )
         self.probe_server = HTTPEndpoint(
             "probes",
@@ -120,6 +129,8 @@ class Manager:
         stop = stop or threading.Event()
         self._others.add(self.metrics_server)
         self._others.add(self.probe_server)
+        if self.cert_watcher is not None:
+            self._others.add(self.cert_watcher)
         self._others.start_all()
         cache_stop = threading.Event()
         threading.Thread(
@@ -147,7 +158,10 @@ class Manager:
             raise KreconcileError(f"{where} failed: {error}") from error
 
     def _start_election(self, election: Any, stop: threading.Event, lost: threading.Event) -> None:
-        lock = LeaseLock(self.api_reader, name=election.name, namespace=election.namespace)
+        # The elector bounds each attempt by its own deadline: the lock's client must fail
+        # fast instead of retrying reads for 30 s.
+        lease_client = Client(self.config, read_retry_deadline=0.0)
+        lock = LeaseLock(lease_client, name=election.name, namespace=election.namespace)
         callbacks = LeaderCallbacks(
             on_started_leading=self._leader.start_all,
             on_stopped_leading=self._leader.stop.set,

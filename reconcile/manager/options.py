@@ -25,6 +25,10 @@ class ManagerOptions:
 
     metrics_bind_address: str = ":8080"
     """Where /metrics is served; "0" disables it, "127.0.0.1:0" picks a free port."""
+    metrics_cert_file: str | None = None
+    """Serve /metrics over HTTPS with this certificate (PEM); reloaded when the file changes."""
+    metrics_key_file: str | None = None
+    """Private key (PEM) for ``metrics_cert_file``."""
     health_probe_bind_address: str = ":8081"
     """Where /healthz and /readyz are served; "0" disables them."""
     graceful_shutdown_timeout: float = 30.0
@@ -61,3 +65,5 @@ class ManagerOptions:
         if self.graceful_shutdown_timeout <= 0:
             raise ValueError("graceful_shutdown_timeout must be > 0 seconds")
         self.election()  # validates the timings and names now, not at start
+        if (self.metrics_cert_file is None) != (self.metrics_key_file is None):
+            raise ValueError("set both metrics_cert_file and metrics_key_file, or neither")

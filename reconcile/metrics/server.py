@@ -6,6 +6,7 @@ Bind addresses follow controller-runtime: ``":8080"`` (all interfaces), ``"127.0
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,7 +31,16 @@ def parse_bind_address(address: str) -> tuple[str, int] | None:
 class HTTPEndpoint:
     """Serves ``routes`` (path prefix -> handler) until ``stop``; a manager Runnable."""
 
-    def __init__(self, name: str, bind_address: str, routes: dict[str, Route]) -> None:
+    def __init__(
+        self,
+        name: str,
+        bind_address: str,
+        routes: dict[str, Route],
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        """With ``ssl_context`` it serves HTTPS; the context may be reloaded in place
+        (``reload.CertWatcher``) and new connections get the new certificate."""
         self.name = name
         self._routes = routes
         bind = parse_bind_address(bind_address)
@@ -38,6 +48,11 @@ class HTTPEndpoint:
         if bind is not None:
             self._server = ThreadingHTTPServer(bind, self._handler_class())
             self._server.daemon_threads = True
+            if ssl_context is not None:
+                # Handshakes happen in each connection's thread, not in the accept loop.
+                self._server.socket = ssl_context.wrap_socket(
+                    self._server.socket, server_side=True, do_handshake_on_connect=False
+                )
 
     @property
     def address(self) -> str | None:
