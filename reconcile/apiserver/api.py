@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconcile.apiserver import builtin_schemas
 from reconcile.apiserver import schema as structural
 from reconcile.apiserver.registry import Registry
 from reconcile.apiserver.resources import ResourceInfo
@@ -128,20 +129,33 @@ class API:
     def _structural(
         self, info: ResourceInfo, obj: dict[str, Any], name: str, options: WriteOptions
     ) -> None:
-        """Prune, default and validate a custom resource; honour fieldValidation."""
-        if not info.custom or info.schema is None:
+        """Prune unknown fields (honouring fieldValidation); default and validate CRs.
+
+        Built-in kinds get the unknown-field check only: kube-apiserver drops fields its Go
+        types do not have (Strict rejects them) and validates the rest in code.
+        """
+        if not info.custom:
+            schema = builtin_schemas.schema_for(info.group, info.version, info.kind)
+            if schema is not None:
+                self._unknown_fields(info, structural.prune(obj, schema), options)
             return
-        unknown = structural.prune(obj, info.schema)
-        if unknown:
-            messages = [f'unknown field "{path}"' for path in unknown]
-            if options.field_validation == "Strict":
-                raise decode_error(info, "strict decoding error: " + ", ".join(messages))
-            if options.field_validation == "Warn":
-                options.warnings.extend(messages)
+        if info.schema is None:
+            return
+        self._unknown_fields(info, structural.prune(obj, info.schema), options)
         structural.apply_defaults(obj, info.schema)
         causes = structural.validate(obj, info.schema)
         if causes:
             raise invalid(info, name, causes)
+
+    @staticmethod
+    def _unknown_fields(info: ResourceInfo, unknown: list[str], options: WriteOptions) -> None:
+        if not unknown:
+            return
+        messages = [f'unknown field "{path}"' for path in unknown]
+        if options.field_validation == "Strict":
+            raise decode_error(info, "strict decoding error: " + ", ".join(messages))
+        if options.field_validation == "Warn":
+            options.warnings.extend(messages)
 
     def _admit(self, info: ResourceInfo, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
         hook = self.admission.get(self.key(info))

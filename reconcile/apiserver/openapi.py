@@ -22,6 +22,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from reconcile.apiserver import builtin_schemas
 from reconcile.apiserver.resources import ResourceInfo
 
 __all__ = ["etag", "group_version_path", "v2_protobuf", "v3_group_version", "v3_root"]
@@ -142,12 +143,8 @@ def _paths(info: ResourceInfo) -> dict[str, Any]:
     return paths
 
 
-def _component(info: ResourceInfo) -> dict[str, Any]:
-    schema: dict[str, Any] = (
-        copy.deepcopy(info.schema)
-        if info.schema
-        else {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
-    )
+def _component(info: ResourceInfo, source: dict[str, Any]) -> dict[str, Any]:
+    schema: dict[str, Any] = copy.deepcopy(source)
     properties: dict[str, Any] = schema.setdefault("properties", {})
     properties["apiVersion"] = {"type": "string", "description": "Versioned schema of this object."}
     properties["kind"] = {"type": "string", "description": "The REST resource this object is."}
@@ -167,8 +164,13 @@ def v3_group_version(infos: Iterable[ResourceInfo], group: str, version: str) ->
         if (info.group, info.version) != (group, version):
             continue
         paths.update(_paths(info))
-        if info.custom:
-            schemas[_schema_name(info)] = _component(info)
+        schema = (
+            info.schema
+            if info.custom
+            else builtin_schemas.schema_for(info.group, info.version, info.kind)
+        )
+        if schema is not None:
+            schemas[_schema_name(info)] = _component(info, schema)
     return {
         "openapi": "3.0.0",
         "info": {"title": "Kubernetes", "version": "v1.32.0"},

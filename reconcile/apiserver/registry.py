@@ -126,6 +126,8 @@ class Registry:
         self._by_url: dict[tuple[str, str, str], ResourceInfo] = {}
         self._by_kind: dict[tuple[str, str, str], ResourceInfo] = {}
         self._crd_resources: dict[str, list[ResourceInfo]] = {}
+        self.generation = 0
+        """Bumped on every change, so derived documents (OpenAPI) can be cached."""
         for info in builtins:
             self._add(info)
 
@@ -174,10 +176,12 @@ class Registry:
         for info in infos:
             self._add(info)
         self._crd_resources[crd_name] = infos
+        self.generation += 1
 
     def unregister_crd(self, crd_name: str) -> list[ResourceInfo]:
         infos = self._crd_resources.pop(crd_name, [])
         for info in infos:
             self._by_url.pop((info.group, info.version, info.resource), None)
             self._by_kind.pop((info.group, info.version, info.kind), None)
+        self.generation += 1
         return infos

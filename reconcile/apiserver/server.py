@@ -85,6 +85,7 @@ class APIServer:
         self._port = 0
         self.api: API | None = None
         self._rest: Rest | None = None
+        self._openapi_cache: tuple[int, dict[str, dict[str, Any]]] | None = None
 
     # lifecycle
 
@@ -319,14 +320,19 @@ class APIServer:
 
     def _openapi_documents(self) -> dict[str, dict[str, Any]]:
         assert self.api is not None
-        infos = list(self.api.registry)
-        return {
+        registry = self.api.registry
+        if self._openapi_cache is not None and self._openapi_cache[0] == registry.generation:
+            return self._openapi_cache[1]
+        infos = list(registry)
+        documents = {
             openapi.group_version_path(group, version): openapi.v3_group_version(
                 infos, group, version
             )
-            for group, versions in self.api.registry.group_versions().items()
+            for group, versions in registry.group_versions().items()
             for version in versions
         }
+        self._openapi_cache = (registry.generation, documents)
+        return documents
 
     def _openapi_v3(self, path: str) -> web.Response:
         documents = self._openapi_documents()

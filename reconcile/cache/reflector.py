@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import random
 import threading
@@ -127,7 +128,22 @@ class Reflector:
             stream.close()
 
     def _list(self) -> str:
+        """List every page, then hand the whole set to the target.
+
+        The cyclic GC is paused while the pages are parsed: a bulk parse allocates hundreds of
+        thousands of dicts that all survive, and each GC pass would rescan them for nothing
+        (3x slower on 10k pods). The pause is process-wide but lasts one list.
+        """
         self.stats.lists += 1
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._list_pages()
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    def _list_pages(self) -> str:
         items: list[dict[str, Any]] = []
         token: str | None = None
         resource_version = ""

@@ -208,3 +208,17 @@ def test_explain_custom_resource(widgets: Kubectl) -> None:
     text = widgets("explain", "widgets.spec")
     assert "size\t<integer> -required-" in text
     assert "enum: red, blue" in text
+
+
+def test_unknown_field_in_builtin_kind_strict_and_warn(kubectl: Kubectl) -> None:
+    manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: strict}\ndata: {a: b}\nbogus: 1\n"
+    strict = kubectl.run("apply", "-f", "-", input=manifest, check=False)
+    assert 'strict decoding error: unknown field "bogus"' in strict.stderr
+    warn = kubectl.run("apply", "--validate=warn", "-f", "-", input=manifest)
+    assert 'Warning: unknown field "bogus"' in warn.stderr
+
+
+def test_explain_builtin_kind(kubectl: Kubectl) -> None:
+    text = kubectl("explain", "deployment.spec.replicas")
+    assert "FIELD: replicas <integer>" in text
+    assert "Number of desired pods" in text
