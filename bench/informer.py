@@ -124,11 +124,11 @@ def main() -> None:
         started = time.perf_counter()
         models = api.list_namespaced_pod("default", limit=500)
         count = len(models.items)
-        token = models.metadata._continue
+        token = getattr(models.metadata, "_continue", None)
         while token:
             page = api.list_namespaced_pod("default", limit=500, _continue=token)
             count += len(page.items)
-            token = page.metadata._continue
+            token = getattr(page.metadata, "_continue", None)
         models_time = time.perf_counter() - started
         assert count == args.pods
 
