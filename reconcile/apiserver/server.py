@@ -258,6 +258,11 @@ class APIServer:
                 details["retryAfterSeconds"] = rule.retry_after
                 headers["Retry-After"] = str(rule.retry_after)
             reason = {
+                401: "Unauthorized",
+                403: "Forbidden",
+                404: "NotFound",
+                409: "Conflict",
+                410: "Expired",
                 429: "TooManyRequests",
                 500: "InternalError",
                 503: "ServiceUnavailable",

@@ -246,6 +246,19 @@ class Client:
         """Writes to the ``/status`` subresource."""
         return StatusWriter(self)
 
+    def scale(self, obj: dict[str, Any], replicas: int | None = None) -> dict[str, Any]:
+        """Read the ``/scale`` subresource (autoscaling/v1 Scale), or set ``replicas`` first."""
+        mapping, namespace, name = self._object_target(obj)
+        path = mapping.path(namespace, name, "scale")
+        if replicas is None:
+            body: dict[str, Any] = with_read_retries(
+                lambda: self.transport.request("GET", path).body, deadline=self.read_retry_deadline
+            )
+            return body
+        return self._write(
+            "PATCH", path, body={"spec": {"replicas": replicas}}, content_type=MERGE_PATCH
+        )
+
 
 class StatusWriter:
     """``client.status().update(obj)`` / ``.patch(obj, patch)``: only status changes."""

@@ -86,3 +86,6 @@ class DelegatingClient:
 
     def status(self) -> StatusWriter:
         return self.direct.status()
+
+    def scale(self, obj: dict[str, Any], replicas: int | None = None) -> dict[str, Any]:
+        return self.direct.scale(obj, replicas)

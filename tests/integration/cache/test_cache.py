@@ -170,3 +170,15 @@ def test_api_server_outage_backs_off_then_recovers(
     client.create(_cm("after-outage", v="ok"))
     wait_for(lambda: _data(cache, "after-outage") == {"v": "ok"}, timeout=15)
     assert informer.stats.failures >= 3
+
+
+def test_sync_timeout_names_rbac_when_list_is_forbidden(
+    client: Client, apiserver: APIServer, stop: threading.Event
+) -> None:
+    apiserver.faults.fail(code=403, verb="list", resource="secrets", count=1000)
+    cache = _start(client, stop, sync_timeout=1.0)
+    with pytest.raises(
+        CacheSyncTimeout,
+        match=r"answered 403 to list/watch.*grant list and watch on Secret in config/rbac/role.yaml",
+    ):
+        cache.list(GroupVersionKind("", "v1", "Secret"))

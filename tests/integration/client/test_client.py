@@ -128,3 +128,33 @@ def test_client_is_thread_safe(client: Client) -> None:
         thread.join()
     assert errors == []
     assert len(client.list(CONFIGMAP, namespace="default")["items"]) == 8
+
+
+def test_scale_subresource_and_status_writer(client: Client) -> None:
+    deployment = client.create(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "default"},
+            "spec": {
+                "replicas": 2,
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": {
+                    "metadata": {"labels": {"app": "web"}},
+                    "spec": {"containers": [{"name": "w", "image": "x"}]},
+                },
+            },
+        }
+    )
+    assert client.scale(deployment)["spec"]["replicas"] == 2
+    scaled = client.scale(deployment, 5)
+    assert (scaled["kind"], scaled["spec"]["replicas"]) == ("Scale", 5)
+    current = client.get(GroupVersionKind("apps", "v1", "Deployment"), "web", "default")
+    assert current["spec"]["replicas"] == 5 and current["metadata"]["generation"] == 2
+    updated = client.status().patch(
+        current, {"status": {"readyReplicas": 5}, "spec": {"replicas": 9}}
+    )
+    assert updated["status"]["readyReplicas"] == 5 and updated["spec"]["replicas"] == 5, (
+        "status writes ignore spec"
+    )
+    assert updated["metadata"]["generation"] == 2, "status writes never bump generation"
