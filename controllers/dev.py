@@ -8,17 +8,14 @@ Ctrl-C (SIGINT) or SIGTERM stops everything within a few seconds.
 from __future__ import annotations
 
 import argparse
-import logging
-import signal
-import threading
 from pathlib import Path
-from types import FrameType
 
 from reconcile.apiserver import APIServer, ServerOptions
+from reconcile.log import setup_logging
+from reconcile.manager.signals import setup_signal_handler
 
 __all__ = ["add_arguments", "run"]
 
-log = logging.getLogger(__name__)
 
 DEFAULT_STATE_DIR = ".kreconcile/dev"
 
@@ -50,18 +47,11 @@ def _banner(kubeconfig: Path, url: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    setup_logging()
     state = Path(args.state_dir).resolve()
     state.mkdir(parents=True, exist_ok=True)
     server = APIServer(ServerOptions(port=args.port, data_dir=str(state / "apiserver")))
-    stop = threading.Event()
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        log.info("stopping", extra={"signal": signal.Signals(signum).name})
-        stop.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    stop = setup_signal_handler()
     server.start()
     try:
         kubeconfig = server.write_kubeconfig(state / "kubeconfig")

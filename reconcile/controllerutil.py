@@ -121,15 +121,23 @@ def _read(client: Any, obj: Obj) -> Obj | None:
     return current
 
 
+def _read_or_create(client: Any, obj: Obj, mutate: Callable[[Obj], None]) -> tuple[Obj, bool]:
+    """(current, False) when ``obj`` exists; else create it mutated: (created, True)."""
+    current = _read(client, obj)
+    if current is not None:
+        return current, False
+    desired = copy.deepcopy(obj)
+    mutate(desired)
+    return client.create(desired), True
+
+
 def create_or_update(
     client: Any, obj: Obj, mutate: Callable[[Obj], None]
 ) -> tuple[OperationResult, Obj]:
     """Read ``obj``'s current state, apply ``mutate``, create or update as needed."""
-    current = _read(client, obj)
-    if current is None:
-        desired = copy.deepcopy(obj)
-        mutate(desired)
-        return "created", client.create(desired)
+    current, created = _read_or_create(client, obj, mutate)
+    if created:
+        return "created", current
     desired = copy.deepcopy(current)
     mutate(desired)
     if desired == current:
@@ -141,11 +149,9 @@ def create_or_patch(
     client: Any, obj: Obj, mutate: Callable[[Obj], None]
 ) -> tuple[OperationResult, Obj]:
     """Like create_or_update, but writes a merge patch of only what ``mutate`` changed."""
-    current = _read(client, obj)
-    if current is None:
-        desired = copy.deepcopy(obj)
-        mutate(desired)
-        return "created", client.create(desired)
+    current, created = _read_or_create(client, obj, mutate)
+    if created:
+        return "created", current
     desired = copy.deepcopy(current)
     mutate(desired)
     patch = merge_from(current, desired)

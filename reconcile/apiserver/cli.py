@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import logging
-import signal
-import threading
-from types import FrameType
 
 from reconcile.apiserver.server import APIServer, ServerOptions
+from reconcile.log import setup_logging
+from reconcile.manager.signals import setup_signal_handler
 
 __all__ = ["add_arguments", "run"]
-
-log = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,18 +34,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    setup_logging()
     server = APIServer(
         ServerOptions(port=args.port, data_dir=args.data_dir, watch_history=args.watch_history)
     )
-    stop = threading.Event()
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        log.info("stopping on signal", extra={"signal": signal.Signals(signum).name})
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop = setup_signal_handler()
 
     def ready() -> None:
         if args.kubeconfig:
