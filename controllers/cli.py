@@ -27,6 +27,10 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "reconcile.apiserver.cli",
         "serve the embedded Kubernetes API server on loopback",
     ),
+    "kubelet": (
+        "reconcile.envtest.cli",
+        "simulated kubelet: run nodes and pods, or restart a container",
+    ),
     "dev": (
         "controllers.dev",
         "run a development cluster: embedded API server and every controller",

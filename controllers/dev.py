@@ -1,16 +1,20 @@
 """``kreconcile dev``: a whole development cluster in one process.
 
 Starts the embedded API server with its state in ``--state-dir`` (sqlite, so objects survive
-a restart of ``kreconcile dev``), writes a kubeconfig there and prints how to use it.
+a restart of ``kreconcile dev``) and a simulated kubelet with a few nodes, writes a
+kubeconfig there and prints how to use it.
 Ctrl-C (SIGINT) or SIGTERM stops everything within a few seconds.
 """
 
 from __future__ import annotations
 
 import argparse
+import threading
 from pathlib import Path
 
 from reconcile.apiserver import APIServer, ServerOptions
+from reconcile.client import Client, RestConfig
+from reconcile.envtest.kubelet import SimulatedKubelet
 from reconcile.log import setup_logging
 from reconcile.manager.signals import setup_signal_handler
 
@@ -27,6 +31,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"where objects and the kubeconfig live (default: {DEFAULT_STATE_DIR})",
     )
     parser.add_argument("--port", type=int, default=0, help="API server port (0: any free port)")
+    parser.add_argument(
+        "--nodes", default="node-1,node-2,node-3", help="simulated kubelet nodes (comma-separated)"
+    )
+    parser.add_argument(
+        "--chaos-rate", type=float, default=0.0, help="random container restarts per second"
+    )
 
 
 def _banner(kubeconfig: Path, url: str) -> str:
@@ -37,7 +47,9 @@ def _banner(kubeconfig: Path, url: str) -> str:
             "",
             "try:",
             f"  export KUBECONFIG={kubeconfig}",
-            "  kubectl get namespaces",
+            "  kubectl get nodes",
+            "  kubectl run web --image=nginx  # the simulated kubelet schedules and runs it",
+            "  kreconcile kubelet restart default/web web --reason OOMKilled --exit-code 137",
             "  kubectl apply -k config/default",
             "  kubectl apply -f config/samples/",
             "",
@@ -55,8 +67,16 @@ def run(args: argparse.Namespace) -> int:
     server.start()
     try:
         kubeconfig = server.write_kubeconfig(state / "kubeconfig")
+        kubelet = SimulatedKubelet(
+            Client(RestConfig.from_kubeconfig(kubeconfig)),
+            nodes=[n for n in args.nodes.split(",") if n],
+            chaos_rate=args.chaos_rate,
+        )
+        thread = threading.Thread(target=kubelet.start, args=(stop,), name="kubelet", daemon=True)
+        thread.start()
         print(_banner(kubeconfig, server.url), flush=True)
         stop.wait()
+        thread.join(5)
     finally:
         server.stop()
     print("kreconcile dev: stopped", flush=True)

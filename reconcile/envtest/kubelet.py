@@ -1,0 +1,261 @@
+"""A simulated kubelet (and scheduler) for development and tests.
+
+It registers Nodes, binds Pending pods to them round-robin, and writes pod status the way
+a kubelet does: phase, conditions, IPs and one ``containerStatuses`` entry per container
+with a ``containerd://`` ID. ``restart(...)`` makes a container die and come back exactly
+as the kubelet reports it: ``lastState.terminated`` (startedAt, finishedAt, exitCode,
+reason, message, the old containerID), ``restartCount`` + 1 and a new containerID. A chaos
+mode restarts random containers at a given rate with realistic reasons and exit codes.
+
+Everything goes through the API server (status subresource), so operators see the same
+objects they would see on a cluster.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import itertools
+import logging
+import random
+import secrets
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from reconcile.client import Client, retry_on_conflict
+from reconcile.errors import AlreadyExists, ApiError, NotFound
+from reconcile.gvk import GroupVersionKind
+
+__all__ = ["CHAOS_FAILURES", "ContainerFailure", "SimulatedKubelet", "restart_container"]
+
+log = logging.getLogger(__name__)
+
+POD = GroupVersionKind("", "v1", "Pod")
+NODE = GroupVersionKind("", "v1", "Node")
+KUBELET_VERSION = "v1.32.0"
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerFailure:
+    reason: str
+    exit_code: int
+    message: str = ""
+
+
+CHAOS_FAILURES: tuple[ContainerFailure, ...] = (
+    ContainerFailure("OOMKilled", 137),
+    ContainerFailure("Error", 1, "exit status 1"),
+    ContainerFailure("Error", 143, "terminated by SIGTERM"),
+    ContainerFailure("Completed", 0),
+    ContainerFailure("ContainerCannotRun", 128, "failed to create containerd task"),
+)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _container_id() -> str:
+    return "containerd://" + secrets.token_hex(32)
+
+
+def _running_status(container: dict[str, Any], started: str) -> dict[str, Any]:
+    image = container.get("image", "")
+    return {
+        "name": container["name"],
+        "image": image,
+        "imageID": f"{image.split(':')[0]}@sha256:{secrets.token_hex(32)}",
+        "containerID": _container_id(),
+        "ready": True,
+        "started": True,
+        "restartCount": 0,
+        "state": {"running": {"startedAt": started}},
+        "lastState": {},
+    }
+
+
+def _conditions(now: str) -> list[dict[str, Any]]:
+    return [
+        {"type": kind, "status": "True", "lastProbeTime": None, "lastTransitionTime": now}
+        for kind in (
+            "PodReadyToStartContainers",
+            "Initialized",
+            "Ready",
+            "ContainersReady",
+            "PodScheduled",
+        )
+    ]
+
+
+def restart_container(
+    client: Client, namespace: str, name: str, container: str, failure: ContainerFailure
+) -> dict[str, Any]:
+    """Make ``container`` of a running pod terminate with ``failure`` and start again."""
+
+    def attempt() -> dict[str, Any]:
+        pod = client.get(POD, name, namespace)
+        statuses = (pod.get("status") or {}).get("containerStatuses") or []
+        status = next((s for s in statuses if s.get("name") == container), None)
+        if status is None:
+            raise NotFound(
+                f'pod {namespace}/{name} has no running container "{container}"; is the pod '
+                "scheduled on a simulated node?"
+            )
+        now = _now()
+        started = (status.get("state") or {}).get("running", {}).get("startedAt", now)
+        terminated: dict[str, Any] = {
+            "exitCode": failure.exit_code,
+            "reason": failure.reason,
+            "startedAt": started,
+            "finishedAt": now,
+            "containerID": status.get("containerID", ""),
+        }
+        if failure.message:
+            terminated["message"] = failure.message
+        status["lastState"] = {"terminated": terminated}
+        status["state"] = {"running": {"startedAt": now}}
+        status["restartCount"] = int(status.get("restartCount") or 0) + 1
+        status["containerID"] = _container_id()
+        return client.status().update(pod)
+
+    return retry_on_conflict(attempt)
+
+
+class SimulatedKubelet:
+    """Owns ``nodes``; schedules and runs pods; a manager Runnable (no election)."""
+
+    def __init__(
+        self,
+        client: Client,
+        *,
+        nodes: Sequence[str] = ("node-1",),
+        chaos_rate: float = 0.0,
+        resync: float = 1.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        """``chaos_rate``: random container restarts per second (0 disables chaos)."""
+        if not nodes:
+            raise ValueError("a simulated kubelet needs at least one node name")
+        self.client = client
+        self.nodes = list(nodes)
+        self.chaos_rate = chaos_rate
+        self.resync = resync
+        self._rng = rng or random.Random()
+        self._next_node = itertools.cycle(self.nodes)
+        self._ips = itertools.count(2)
+
+    def need_leader_election(self) -> bool:
+        return False
+
+    def start(self, stop: threading.Event) -> None:
+        self.register_nodes()
+        interval = self.resync if self.chaos_rate <= 0 else min(self.resync, 1.0 / self.chaos_rate)
+        while not stop.is_set():
+            try:
+                self.sync()
+                if self.chaos_rate > 0:
+                    self.chaos_step(interval)
+            except ApiError as error:
+                log.warning("kubelet sync failed", extra={"error": error.message})
+            stop.wait(interval)
+
+    def register_nodes(self) -> None:
+        for name in self.nodes:
+            node = {
+                "apiVersion": "v1",
+                "kind": "Node",
+                "metadata": {
+                    "name": name,
+                    "labels": {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux"},
+                },
+                "spec": {},
+            }
+            try:
+                created = self.client.create(node)
+            except AlreadyExists:
+                created = self.client.get(NODE, name)
+            now = _now()
+            ready = {
+                "type": "Ready",
+                "status": "True",
+                "reason": "KubeletReady",
+                "message": "kubelet is posting ready status",
+                "lastHeartbeatTime": now,
+                "lastTransitionTime": now,
+            }
+            created["status"] = {
+                "conditions": [ready],
+                "nodeInfo": {
+                    "kubeletVersion": KUBELET_VERSION,
+                    "containerRuntimeVersion": "containerd://1.7.0",
+                    "operatingSystem": "linux",
+                    "architecture": "amd64",
+                },
+                "addresses": [{"type": "Hostname", "address": name}],
+            }
+            self.client.status().update(created)
+
+    def sync(self) -> None:
+        """One pass: bind pending pods, start bound ones that are not running yet."""
+        for pod in self.client.list(POD).get("items") or []:
+            meta = pod["metadata"]
+            if meta.get("deletionTimestamp"):
+                continue
+            spec = pod.get("spec") or {}
+            node = spec.get("nodeName")
+            if not node:
+                self._bind(pod)
+            elif node in self.nodes and (pod.get("status") or {}).get("phase") != "Running":
+                self._run(pod)
+
+    def _bind(self, pod: dict[str, Any]) -> None:
+        node = next(self._next_node)
+        try:
+            self.client.patch(pod, {"spec": {"nodeName": node}})
+        except ApiError as error:
+            log.info("bind skipped", extra={"pod": pod["metadata"]["name"], "error": error.message})
+
+    def _run(self, pod: dict[str, Any]) -> None:
+        now = _now()
+        updated = copy.deepcopy(pod)
+        containers = (pod.get("spec") or {}).get("containers") or []
+        index = next(self._ips)
+        updated["status"] = {
+            "phase": "Running",
+            "conditions": _conditions(now),
+            "hostIP": "192.168.0.10",
+            "podIP": f"10.244.{index // 250}.{index % 250}",
+            "startTime": now,
+            "qosClass": "BestEffort",
+            "containerStatuses": [_running_status(c, now) for c in containers],
+        }
+        try:
+            self.client.status().update(updated)
+        except ApiError as error:
+            log.info(
+                "pod start deferred", extra={"pod": pod["metadata"]["name"], "error": error.message}
+            )
+
+    def restart(
+        self, namespace: str, name: str, container: str, failure: ContainerFailure
+    ) -> dict[str, Any]:
+        return restart_container(self.client, namespace, name, container, failure)
+
+    def chaos_step(self, interval: float) -> None:
+        """With probability rate x interval, restart one random running container."""
+        if self._rng.random() >= self.chaos_rate * interval:
+            return
+        running = [
+            pod
+            for pod in self.client.list(POD).get("items") or []
+            if (pod.get("status") or {}).get("phase") == "Running"
+            and pod["spec"].get("nodeName") in self.nodes
+        ]
+        if not running:
+            return
+        pod = self._rng.choice(running)
+        container = self._rng.choice(pod["spec"]["containers"])["name"]
+        failure = self._rng.choice(CHAOS_FAILURES)
+        self.restart(pod["metadata"]["namespace"], pod["metadata"]["name"], container, failure)
