@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconcile.apiserver import builtin_schemas
+from reconcile.apiserver import builtin_schemas, cel
 from reconcile.apiserver import schema as structural
 from reconcile.apiserver.registry import Registry
 from reconcile.apiserver.resources import ResourceInfo
@@ -127,7 +127,12 @@ class API:
             )
 
     def _structural(
-        self, info: ResourceInfo, obj: dict[str, Any], name: str, options: WriteOptions
+        self,
+        info: ResourceInfo,
+        obj: dict[str, Any],
+        name: str,
+        options: WriteOptions,
+        old: dict[str, Any] | None = None,
     ) -> None:
         """Prune unknown fields (honouring fieldValidation); default and validate CRs.
 
@@ -144,6 +149,8 @@ class API:
         self._unknown_fields(info, structural.prune(obj, info.schema), options)
         structural.apply_defaults(obj, info.schema)
         causes = structural.validate(obj, info.schema)
+        if not causes and info.extra.get("cel"):
+            causes = cel.validate(obj, info.schema, old=old)
         if causes:
             raise invalid(info, name, causes)
 
@@ -324,7 +331,7 @@ class API:
                         }
                     ],
                 )
-        self._structural(info, new, name, options)
+        self._structural(info, new, name, options, old)
         self._admit(info, new, old)
         new["apiVersion"] = info.api_version
         new["kind"] = info.kind

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconcile.apiserver import cel
 from reconcile.apiserver import schema as structural
 from reconcile.apiserver.api import API, now_rfc3339
 from reconcile.apiserver.registry import infos_from_crd
@@ -81,6 +82,7 @@ def _validate(crd: dict[str, Any]) -> list[dict[str, str]]:
             )
         else:
             causes.extend(structural.validate_structural(schema, path))
+            causes.extend(cel.compile_errors(schema, path))
     return causes
 
 

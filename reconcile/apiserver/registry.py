@@ -7,6 +7,7 @@ the registry is only mutated on the server's event loop.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -113,7 +114,10 @@ def infos_from_crd(crd: dict[str, Any]) -> list[ResourceInfo]:
                 printer_columns=tuple(version.get("additionalPrinterColumns") or ()),
                 custom=True,
                 storage_version=bool(version.get("storage")),
-                extra={"crd": crd["metadata"]["name"]},
+                extra={
+                    "crd": crd["metadata"]["name"],
+                    "cel": "x-kubernetes-validations" in json.dumps(version.get("schema") or {}),
+                },
             )
         )
     return infos

@@ -222,3 +222,53 @@ def test_explain_builtin_kind(kubectl: Kubectl) -> None:
     text = kubectl("explain", "deployment.spec.replicas")
     assert "FIELD: replicas <integer>" in text
     assert "Number of desired pods" in text
+
+
+CEL_CRD = """
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: pools.example.com}
+spec:
+  group: example.com
+  names: {kind: Pool, plural: pools, singular: pool}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            x-kubernetes-validations:
+            - {rule: "self.min <= self.max", message: "min must not exceed max"}
+            - {rule: "self.mode == oldSelf.mode", message: "mode is immutable"}
+            properties:
+              min: {type: integer}
+              max: {type: integer}
+              mode: {type: string}
+"""
+
+
+def test_cel_rules_reject_with_their_message(kubectl: Kubectl) -> None:
+    kubectl("apply", "-f", "-", input=CEL_CRD)
+    pool = "apiVersion: example.com/v1\nkind: Pool\nmetadata: {name: p}\nspec: {min: %d, max: 3, mode: %s}\n"
+    bad = kubectl.run("apply", "-f", "-", input=pool % (5, "fast"), check=False)
+    assert (
+        'The Pool "p" is invalid: spec: Invalid value: "object": min must not exceed max'
+        in bad.stderr
+    )
+    kubectl("apply", "-f", "-", input=pool % (1, "fast"))
+    changed = kubectl.run("apply", "-f", "-", input=pool % (1, "slow"), check=False)
+    assert "mode is immutable" in changed.stderr
+
+
+def test_crd_with_uncompilable_rule_is_rejected(kubectl: Kubectl) -> None:
+    broken = CEL_CRD.replace('"self.min <= self.max"', '"self.min <="')
+    result = kubectl.run("apply", "-f", "-", input=broken, check=False)
+    assert (
+        "x-kubernetes-validations[0].rule" in result.stderr
+        and "compilation failed" in result.stderr
+    )
