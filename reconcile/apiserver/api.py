@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconcile.apiserver import builtin_schemas, cel
+from reconcile.apiserver import builtin_schemas, cel, fieldmanager
 from reconcile.apiserver import schema as structural
 from reconcile.apiserver.registry import Registry
 from reconcile.apiserver.resources import ResourceInfo
@@ -59,6 +59,9 @@ class WriteOptions:
     dry_run: bool = False
     field_validation: str = "Warn"
     field_manager: str = ""
+    subresource: str = ""
+    applied: bool = False
+    """The object's managedFields were already computed by server-side apply."""
     warnings: list[str] = field(default_factory=list)
 
 
@@ -231,6 +234,9 @@ class API:
         self._structural(info, obj, name, options)
         self._admit(info, obj, None)
         obj["apiVersion"] = info.api_version
+        if not options.applied:
+            obj["metadata"].pop("managedFields", None)
+            fieldmanager.record_update(None, obj, options.field_manager or "unknown", info.schema)
         return self._commit(info, obj, created=True, dry_run=options.dry_run)
 
     # update
@@ -339,8 +345,20 @@ class API:
         if _spec_view(new, has_status=has_status) != _spec_view(old, has_status=has_status):
             new["metadata"]["generation"] = int(old["metadata"].get("generation") or 1) + 1
         new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
-        if _comparable(new) == _comparable(old):
+        ownership_changed = options.applied and new["metadata"].get("managedFields") != old[
+            "metadata"
+        ].get("managedFields")
+        if _comparable(new) == _comparable(old) and not ownership_changed:
             return current
+        if not options.applied:
+            new["metadata"]["managedFields"] = old["metadata"].get("managedFields") or []
+            fieldmanager.record_update(
+                old,
+                new,
+                options.field_manager or "unknown",
+                info.schema,
+                subresource=options.subresource,
+            )
         if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
             if options.dry_run:
                 return Stored.of(new)

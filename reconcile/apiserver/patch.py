@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 __all__ = [
+    "APPLY_PATCH",
     "JSON_PATCH",
     "MERGE_PATCH",
     "STRATEGIC_MERGE_PATCH",
@@ -22,12 +23,14 @@ __all__ = [
     "apply_patch",
     "json_merge_patch",
     "json_patch",
+    "merge_key",
     "strategic_merge_patch",
 ]
 
 JSON_PATCH = "application/json-patch+json"
 MERGE_PATCH = "application/merge-patch+json"
 STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
+APPLY_PATCH = "application/apply-patch+yaml"
 
 
 class PatchError(Exception):
@@ -250,7 +253,8 @@ def _merge_map(result: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _merge_key(field: str, items: list[Any]) -> str | None:
+def merge_key(field: str, items: list[Any]) -> str | None:
+    """The strategic-merge key of a built-in list field, or None for atomic lists."""
     key = _MERGE_KEYS.get(field)
     if callable(key):
         return key(items)
@@ -264,7 +268,7 @@ def _merge_list(field: str, current: list[Any], patch: list[Any]) -> list[Any]:
         merged = list(current)
         merged.extend(v for v in patch if v not in merged)
         return merged
-    key = _merge_key(field, current + patch)
+    key = merge_key(field, current + patch)
     if key is None or not all(isinstance(i, dict) for i in patch):
         return [_strip(i) for i in patch]
     result = [copy.deepcopy(i) for i in current]
@@ -288,7 +292,7 @@ def _merge_list(field: str, current: list[Any], patch: list[Any]) -> list[Any]:
 
 
 def _reorder(field: str, items: list[Any], order: list[Any]) -> list[Any]:
-    key = _merge_key(field, items)
+    key = merge_key(field, items)
     if key is None:
         ranking = {json.dumps(v, sort_keys=True): n for n, v in enumerate(order)}
         return sorted(items, key=lambda v: ranking.get(json.dumps(v, sort_keys=True), len(order)))

@@ -16,8 +16,9 @@ from typing import Any
 import yaml
 from aiohttp import web
 
+from reconcile.apiserver import fieldmanager
 from reconcile.apiserver.api import API, WriteOptions
-from reconcile.apiserver.patch import STRATEGIC_MERGE_PATCH, PatchError, apply_patch
+from reconcile.apiserver.patch import APPLY_PATCH, STRATEGIC_MERGE_PATCH, PatchError, apply_patch
 from reconcile.apiserver.resources import ResourceInfo
 from reconcile.apiserver.selectors import FieldSelector, LabelSelector
 from reconcile.apiserver.status import StatusError, bad_request, expired, method_not_allowed
@@ -192,10 +193,11 @@ class Rest:
             raise bad_request(
                 f'fieldValidation must be one of "Ignore", "Warn", or "Strict", got "{validation}"'
             )
+        agent = request.headers.get("User-Agent", "unknown").split("/")[0]
         return WriteOptions(
             dry_run=query.get("dryRun") == "All",
             field_validation=validation,
-            field_manager=query.get("fieldManager", ""),
+            field_manager=query.get("fieldManager") or agent,
         )
 
     def _namespace(self, info: ResourceInfo, target: Target) -> str:
@@ -326,6 +328,7 @@ class Rest:
     ) -> web.Response:
         options = self._write_options(request)
         namespace = self._namespace(info, target)
+        options.subresource = target.subresource
         if target.subresource == "scale":
             return self._update_scale(info, namespace, target.name, body, options)
         stored = self.api.update(
@@ -337,9 +340,12 @@ class Rest:
         self, raw: bytes, request: web.Request, info: ResourceInfo, target: Target
     ) -> web.Response:
         options = self._write_options(request)
+        options.subresource = target.subresource
         namespace = self._namespace(info, target)
-        current = self.api.get_stored(info, namespace, target.name)
         patch_type = (request.content_type or "").split(";")[0].strip()
+        if patch_type == APPLY_PATCH:
+            return self._apply(raw, request, info, target, options)
+        current = self.api.get_stored(info, namespace, target.name)
         if patch_type == STRATEGIC_MERGE_PATCH and info.custom:
             raise StatusError(
                 415,
@@ -370,6 +376,62 @@ class Rest:
             require_rv=False,
         )
         return _json_response(stored.raw, 200, options.warnings)
+
+    def _apply(
+        self,
+        raw: bytes,
+        request: web.Request,
+        info: ResourceInfo,
+        target: Target,
+        options: WriteOptions,
+    ) -> web.Response:
+        """Server-side apply: merge the applied configuration as ``fieldManager``."""
+        if not request.query.get("fieldManager"):
+            raise bad_request("PATCH, fieldManager is required for apply requests")
+        try:
+            applied = yaml.safe_load(raw)
+        except yaml.YAMLError as exc:
+            raise bad_request(f"error decoding YAML: {exc}") from exc
+        if not isinstance(applied, dict):
+            raise bad_request("the applied configuration must be an object")
+        namespace = self._namespace(info, target)
+        applied.setdefault("metadata", {}).setdefault("name", target.name)
+        if info.namespaced:
+            applied["metadata"].setdefault("namespace", namespace)
+        key = namespace if info.namespaced else ""
+        stored = self.api.store.get(self.api.key(info), key, target.name)
+        live = None if stored is None else json.loads(stored.raw)
+        if live is not None and target.subresource == "status":
+            keep = ("apiVersion", "kind", "metadata", "status")
+            applied = {k: v for k, v in applied.items() if k in keep}
+        try:
+            result = fieldmanager.apply(
+                live,
+                applied,
+                manager=options.field_manager,
+                force=_flag(request.query, "force"),
+                schema=info.schema,
+            )
+        except fieldmanager.ApplyConflict as conflict:
+            raise StatusError(409, "Conflict", conflict.message) from conflict
+        options.applied = True
+        if stored is None:
+            created = self.api.create(info, namespace, result, options)
+            return _json_response(created.raw, 201, options.warnings)
+        requested_rv = (applied.get("metadata") or {}).get("resourceVersion")
+        result["metadata"]["resourceVersion"] = (
+            requested_rv or stored.obj["metadata"]["resourceVersion"]
+        )
+        updated = self.api.update(
+            info,
+            namespace,
+            target.name,
+            result,
+            options,
+            subresource=target.subresource,
+            require_rv=False,
+        )
+        return _json_response(updated.raw, 200, options.warnings)
 
     def _delete(
         self, request: web.Request, info: ResourceInfo, target: Target, options: dict[str, Any]
