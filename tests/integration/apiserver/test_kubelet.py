@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 import threading
@@ -84,3 +85,19 @@ def test_restart_is_reported_like_a_real_kubelet(
         again["restartCount"] == 2
         and again["lastState"]["terminated"]["message"] == "exit status 1"
     )
+
+
+def test_chaos_mode_restarts_running_containers(kubectl: Kubectl, client: Client) -> None:
+    simulated = SimulatedKubelet(client, nodes=["node-c"], chaos_rate=10.0, rng=random.Random(7))
+    simulated.register_nodes()
+    kubectl("apply", "-f", "-", input=POD)
+    wait_for(
+        lambda: (simulated.sync(), _pod(kubectl).get("status", {}).get("phase") == "Running")[1],
+        timeout=15,
+    )
+    for _ in range(5):
+        simulated.chaos_step(1.0)
+    statuses = _pod(kubectl)["status"]["containerStatuses"]
+    assert sum(s["restartCount"] for s in statuses) == 5
+    reasons = {s["lastState"]["terminated"]["reason"] for s in statuses if s["restartCount"]}
+    assert reasons <= {"OOMKilled", "Error", "Completed", "ContainerCannotRun"}
