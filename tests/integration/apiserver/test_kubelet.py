@@ -91,10 +91,12 @@ def test_chaos_mode_restarts_running_containers(kubectl: Kubectl, client: Client
     simulated = SimulatedKubelet(client, nodes=["node-c"], chaos_rate=10.0, rng=random.Random(7))
     simulated.register_nodes()
     kubectl("apply", "-f", "-", input=POD)
-    wait_for(
-        lambda: (simulated.sync(), _pod(kubectl).get("status", {}).get("phase") == "Running")[1],
-        timeout=15,
-    )
+
+    def running() -> bool:
+        simulated.sync()
+        return bool(_pod(kubectl).get("status", {}).get("phase") == "Running")
+
+    wait_for(running, timeout=15)
     for _ in range(5):
         simulated.chaos_step(1.0)
     statuses = _pod(kubectl)["status"]["containerStatuses"]
