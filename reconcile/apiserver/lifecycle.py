@@ -114,7 +114,12 @@ class Lifecycle:
         current = self._api.store.get(*key)
         if info is None or current is None:
             return
-        self._api._write_update(info, current, new, WriteOptions(field_validation="Ignore"))
+        self._api._write_update(
+            info,
+            current,
+            new,
+            WriteOptions(field_validation="Ignore", field_manager="kube-controller-manager"),
+        )
 
     def _delete(self, key: ObjectKey, propagation: str | None = None) -> None:
         info = self._info(key[0])
