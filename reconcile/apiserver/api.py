@@ -81,6 +81,18 @@ def _comparable(obj: dict[str, Any]) -> dict[str, Any]:
     return {**obj, "metadata": meta}
 
 
+def _builtin_defaults(info: ResourceInfo, obj: dict[str, Any]) -> None:
+    """What kube-apiserver's create strategies fill in for the kinds that need it."""
+    kind = (info.group, info.resource)
+    if kind == ("", "namespaces"):
+        obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
+        obj["status"] = {"phase": "Active"}
+    elif kind == ("", "pods"):
+        status = obj.setdefault("status", {})
+        status.setdefault("phase", "Pending")
+        status.setdefault("qosClass", "BestEffort")
+
+
 class API:
     """Verb implementations over one Registry and one Store."""
 
@@ -229,6 +241,7 @@ class API:
         meta["uid"] = str(uuid.uuid4())
         meta["creationTimestamp"] = now_rfc3339()
         meta["generation"] = 1
+        _builtin_defaults(info, obj)
         if info.status_subresource and info.custom:
             obj.pop("status", None)
         self._structural(info, obj, name, options)

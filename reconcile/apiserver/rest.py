@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from reconcile.apiserver import fieldmanager
+from reconcile.apiserver import fieldmanager, protobuf
 from reconcile.apiserver.api import API, WriteOptions
 from reconcile.apiserver.patch import APPLY_PATCH, STRATEGIC_MERGE_PATCH, PatchError, apply_patch
 from reconcile.apiserver.resources import ResourceInfo
@@ -152,6 +152,13 @@ class Rest:
             raise StatusError(
                 413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728"
             )
+        if "protobuf" in (request.content_type or ""):
+            try:
+                return protobuf.decode_object(raw)
+            except protobuf.UnsupportedProtobuf as exc:
+                raise StatusError(415, "UnsupportedMediaType", str(exc)) from exc
+            except (IndexError, UnicodeDecodeError, KeyError) as exc:
+                raise bad_request(f"malformed protobuf body: {exc}") from exc
         try:
             if "yaml" in (request.content_type or ""):
                 body = yaml.safe_load(raw)

@@ -272,3 +272,20 @@ def test_crd_with_uncompilable_rule_is_rejected(kubectl: Kubectl) -> None:
         "x-kubernetes-validations[0].rule" in result.stderr
         and "compilation failed" in result.stderr
     )
+
+
+def test_imperative_creates_sent_as_protobuf(kubectl: Kubectl) -> None:
+    assert "namespace/team-a created" in kubectl("create", "namespace", "team-a")
+    assert kubectl("get", "ns", "team-a", "-o", "jsonpath={.status.phase}") == "Active"
+    kubectl("create", "serviceaccount", "bot")
+    kubectl("create", "secret", "generic", "s", "--from-literal=a=b")
+    assert kubectl("get", "secret", "s", "-o", "jsonpath={.data.a}") == "Yg=="
+    kubectl("create", "configmap", "c", "--from-literal=x=y")
+    kubectl("create", "deployment", "d", "--image=nginx", "--replicas=2", "--port=80")
+    deployment = json.loads(kubectl("get", "deployment", "d", "-o", "json"))
+    assert deployment["spec"]["replicas"] == 2
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["ports"] == [
+        {"containerPort": 80}
+    ]
+    unsupported = kubectl.run("create", "job", "j", "--image=busybox", check=False)
+    assert "Job (batch/v1) cannot be sent as protobuf to this API server" in unsupported.stderr

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import pytest
+
+from reconcile.apiserver.protobuf import MAGIC, UnsupportedProtobuf, decode_object
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def _bytes(number: int, payload: bytes) -> bytes:
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def _int(number: int, value: int) -> bytes:
+    return _varint(number << 3) + _varint(value)
+
+
+def _entry(key: str, value: bytes) -> bytes:
+    return _bytes(1, key.encode()) + _bytes(2, value)
+
+
+def _envelope(api_version: str, kind: str, raw: bytes) -> bytes:
+    type_meta = _bytes(1, api_version.encode()) + _bytes(2, kind.encode())
+    return MAGIC + _bytes(1, type_meta) + _bytes(2, raw)
+
+
+def test_configmap_with_metadata_time_and_maps() -> None:
+    metadata = (
+        _bytes(1, b"cfg") + _bytes(4, b"") + _bytes(11, _entry("app", b"web"))
+        + _bytes(8, _int(1, 1_800_000_000))
+    )  # fmt: skip
+    raw = _bytes(1, metadata) + _bytes(2, _entry("k", b"v")) + _bytes(3, _entry("bin", b"\x00\x01"))
+    obj = decode_object(_envelope("v1", "ConfigMap", raw))
+    assert obj == {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": "cfg",
+            "labels": {"app": "web"},
+            "creationTimestamp": "2027-01-15T08:00:00Z",
+        },
+        "data": {"k": "v"},
+        "binaryData": {"bin": "AAE="},
+    }
+
+
+def test_unknown_non_empty_field_is_refused_not_dropped() -> None:
+    raw = _bytes(1, _bytes(1, b"cfg")) + _bytes(9, b"surprise")
+    with pytest.raises(UnsupportedProtobuf, match="protobuf field 9 of ConfigMap is not supported"):
+        decode_object(_envelope("v1", "ConfigMap", raw))
+
+
+def test_unsupported_kind_says_to_send_json() -> None:
+    with pytest.raises(UnsupportedProtobuf, match=r"Job \(batch/v1\) cannot be sent as protobuf"):
+        decode_object(_envelope("batch/v1", "Job", b""))
+
+
+def test_explicit_zero_replicas_is_kept() -> None:
+    raw = _bytes(1, _bytes(1, b"d")) + _bytes(2, _int(1, 0))
+    assert decode_object(_envelope("apps/v1", "Deployment", raw))["spec"] == {"replicas": 0}
