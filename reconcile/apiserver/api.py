@@ -241,7 +241,6 @@ class API:
         meta["uid"] = str(uuid.uuid4())
         meta["creationTimestamp"] = now_rfc3339()
         meta["generation"] = 1
-        _builtin_defaults(info, obj)
         if info.status_subresource and info.custom:
             obj.pop("status", None)
         self._structural(info, obj, name, options)
@@ -250,6 +249,8 @@ class API:
         if not options.applied:
             obj["metadata"].pop("managedFields", None)
             fieldmanager.record_update(None, obj, options.field_manager or "unknown", info.schema)
+        # After field tracking, as kube's create strategies: server-set fields have no manager.
+        _builtin_defaults(info, obj)
         return self._commit(info, obj, created=True, dry_run=options.dry_run)
 
     # update
@@ -292,6 +293,8 @@ class API:
         if rv and rv != current.obj["metadata"]["resourceVersion"]:
             raise conflict(info, name)
         new = self._merge_update(info, current.obj, obj, subresource)
+        if options.applied and "managedFields" in obj["metadata"]:
+            new["metadata"]["managedFields"] = obj["metadata"]["managedFields"]
         return self._write_update(info, current, new, options)
 
     def _merge_update(

@@ -158,3 +158,31 @@ def test_scale_subresource_and_status_writer(client: Client) -> None:
         "status writes ignore spec"
     )
     assert updated["metadata"]["generation"] == 2, "status writes never bump generation"
+
+
+def test_server_side_apply_through_the_client_and_on_status(client: Client) -> None:
+    from reconcile.client import APPLY_PATCH
+
+    desired = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "applied", "namespace": "default"},
+        "data": {"a": "1"},
+    }
+    created = client.apply(desired, field_manager="controller-x")
+    assert created["data"] == {"a": "1"}
+    assert [e["manager"] for e in created["metadata"]["managedFields"]] == ["controller-x"]
+    again = client.apply(desired, field_manager="controller-x")
+    assert again["metadata"]["resourceVersion"] == created["metadata"]["resourceVersion"]
+
+    pod = client.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"},
+                         "spec": {"containers": [{"name": "c", "image": "x"}]}})  # fmt: skip
+    status = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"},
+              "status": {"phase": "Running"}, "spec": {"containers": [{"name": "c", "image": "changed"}]}}  # fmt: skip
+    applied = client.patch(
+        pod, status, patch_type=APPLY_PATCH, field_manager="kubelet", subresource="status"
+    )
+    assert applied["status"]["phase"] == "Running"
+    assert applied["spec"]["containers"][0]["image"] == "x", "a status apply never touches spec"
+    entry = next(e for e in applied["metadata"]["managedFields"] if e["manager"] == "kubelet")
+    assert entry["operation"] == "Apply"
