@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import threading
-import weakref
-
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from reconcile.metrics.per_registry import PerRegistry
 
 __all__ = ["RECONCILE_TIME_BUCKETS", "RESULTS", "ControllerMetrics"]
 
@@ -15,10 +14,6 @@ RECONCILE_TIME_BUCKETS = (
     0.9, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0,
     15.0, 20.0, 25.0, 30.0, 40.0, 50.0, 60.0,
 )  # fmt: skip
-_BY_REGISTRY: weakref.WeakKeyDictionary[CollectorRegistry, ControllerMetrics] = (
-    weakref.WeakKeyDictionary()
-)
-_LOCK = threading.Lock()
 
 
 class ControllerMetrics:
@@ -71,11 +66,8 @@ class ControllerMetrics:
 
     @classmethod
     def for_registry(cls, registry: CollectorRegistry) -> ControllerMetrics:
-        with _LOCK:
-            metrics = _BY_REGISTRY.get(registry)
-            if metrics is None:
-                metrics = _BY_REGISTRY[registry] = cls(registry)
-            return metrics
+        """The one instance of ``registry`` (families register once per registry)."""
+        return _PER_REGISTRY.get(registry)
 
     def initialize(self, controller: str, max_concurrent: int) -> None:
         """Create every label child at zero, as controller-runtime does, so rates start at 0."""
@@ -86,3 +78,6 @@ class ControllerMetrics:
         self.time.labels(controller)
         self.max_concurrent.labels(controller).set(max_concurrent)
         self.active_workers.labels(controller).set(0)
+
+
+_PER_REGISTRY: PerRegistry[ControllerMetrics] = PerRegistry(ControllerMetrics)

@@ -28,16 +28,14 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
+from reconcile.metrics.per_registry import PerRegistry
+
 __all__ = ["DURATION_BUCKETS", "QueueStats", "WorkqueueMetrics"]
 
 DURATION_BUCKETS: tuple[float, ...] = tuple(1e-8 * 10**i for i in range(12))
 """Seconds, 10 ns to 1000 s, x10 per bucket (upstream: ExponentialBuckets(10e-9, 10, 12))."""
 
 _LABELS = ("name", "controller")
-_PROVIDERS: weakref.WeakKeyDictionary[CollectorRegistry, WorkqueueMetrics] = (
-    weakref.WeakKeyDictionary()
-)
-_PROVIDERS_LOCK = threading.Lock()
 
 
 class _Histogram:
@@ -118,11 +116,7 @@ class WorkqueueMetrics(Collector):
     @classmethod
     def for_registry(cls, registry: CollectorRegistry) -> WorkqueueMetrics:
         """The one provider of ``registry`` (created on first use; families register once)."""
-        with _PROVIDERS_LOCK:
-            provider = _PROVIDERS.get(registry)
-            if provider is None:
-                provider = _PROVIDERS[registry] = cls(registry)
-            return provider
+        return _PER_REGISTRY.get(registry)
 
     def for_queue(
         self, name: str, controller: str, lock: threading.Condition, now: Callable[[], float]
@@ -197,3 +191,6 @@ class WorkqueueMetrics(Collector):
             unfinished.add_metric(labels, snap["unfinished"])
             longest.add_metric(labels, snap["longest"])
         yield from (depth, adds, retries, queue_duration, work_duration, unfinished, longest)
+
+
+_PER_REGISTRY: PerRegistry[WorkqueueMetrics] = PerRegistry(WorkqueueMetrics)
