@@ -20,6 +20,7 @@ from reconcile.apiserver import fieldmanager, protobuf
 from reconcile.apiserver.api import API, WriteOptions
 from reconcile.apiserver.patch import APPLY_PATCH, STRATEGIC_MERGE_PATCH, PatchError, apply_patch
 from reconcile.apiserver.resources import ResourceInfo
+from reconcile.apiserver.scale import to_scale, with_replicas
 from reconcile.apiserver.selectors import FieldSelector, LabelSelector
 from reconcile.apiserver.status import StatusError, bad_request, expired, method_not_allowed
 from reconcile.apiserver.storage import Stored, encode
@@ -217,7 +218,7 @@ class Rest:
     def _get(self, request: web.Request, info: ResourceInfo, target: Target) -> web.Response:
         stored = self.api.get_stored(info, self._namespace(info, target), target.name)
         if target.subresource == "scale":
-            return _json_response(self._scale(info, stored.obj))
+            return _json_response(to_scale(info, stored.obj))
         if _wants_table(request.headers.get("Accept", "")):
             include = request.query.get("includeObject", "Metadata")
             return _json_response(
@@ -361,7 +362,7 @@ class Rest:
                 "include: application/json-patch+json, application/merge-patch+json, "
                 "application/apply-patch+yaml",
             )
-        original = self._scale(info, current.obj) if target.subresource == "scale" else current.obj
+        original = to_scale(info, current.obj) if target.subresource == "scale" else current.obj
         try:
             patched = apply_patch(patch_type, original, raw)
         except PatchError as error:
@@ -482,34 +483,6 @@ class Rest:
 
     # scale
 
-    def _scale(self, info: ResourceInfo, obj: dict[str, Any]) -> dict[str, Any]:
-        assert info.scale is not None
-        from reconcile.apiserver.table import jsonpath
-
-        spec = jsonpath(info.scale.spec_replicas_path, obj)
-        status = jsonpath(info.scale.status_replicas_path, obj)
-        scale: dict[str, Any] = {
-            "kind": "Scale",
-            "apiVersion": "autoscaling/v1",
-            "metadata": {
-                k: obj["metadata"][k]
-                for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
-                if k in obj["metadata"]
-            },
-            "spec": {"replicas": int(spec[0]) if spec else 0},
-            "status": {"replicas": int(status[0]) if status else 0},
-        }
-        if info.scale.label_selector_path:
-            selector = jsonpath(info.scale.label_selector_path, obj)
-            if selector:
-                value = selector[0]
-                if isinstance(value, dict):
-                    value = ",".join(
-                        f"{k}={v}" for k, v in (value.get("matchLabels") or {}).items()
-                    )
-                scale["status"]["selector"] = value
-        return scale
-
     def _update_scale(
         self,
         info: ResourceInfo,
@@ -518,18 +491,7 @@ class Rest:
         scale: dict[str, Any],
         options: WriteOptions,
     ) -> web.Response:
-        assert info.scale is not None
         current = self.api.get_stored(info, namespace, name)
-        rv = (scale.get("metadata") or {}).get("resourceVersion")
-        replicas = (scale.get("spec") or {}).get("replicas")
-        if not isinstance(replicas, int) or replicas < 0:
-            raise bad_request("spec.replicas must be a non-negative integer")
-        new = json.loads(current.raw)
-        node = new
-        parts = info.scale.spec_replicas_path.lstrip(".").split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = replicas
-        new["metadata"]["resourceVersion"] = rv or current.obj["metadata"]["resourceVersion"]
+        new = with_replicas(info, current.obj, scale)
         stored = self.api.update(info, namespace, name, new, options, require_rv=False)
-        return _json_response(self._scale(info, stored.obj), 200, options.warnings)
+        return _json_response(to_scale(info, stored.obj), 200, options.warnings)

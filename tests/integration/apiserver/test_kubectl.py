@@ -289,3 +289,13 @@ def test_imperative_creates_sent_as_protobuf(kubectl: Kubectl) -> None:
     ]
     unsupported = kubectl.run("create", "job", "j", "--image=busybox", check=False)
     assert "Job (batch/v1) cannot be sent as protobuf to this API server" in unsupported.stderr
+
+
+def test_kubectl_scale_uses_the_scale_subresource(kubectl: Kubectl) -> None:
+    kubectl("create", "deployment", "scaled", "--image=nginx", "--replicas=1")
+    assert "deployment.apps/scaled scaled" in kubectl(
+        "scale", "deployment", "scaled", "--replicas=4"
+    )
+    deployment = json.loads(kubectl("get", "deployment", "scaled", "-o", "json"))
+    assert deployment["spec"]["replicas"] == 4
+    assert deployment["metadata"]["generation"] == 2
