@@ -1,36 +1,77 @@
 """kreconcile's framework: a Python port of Kubernetes controller-runtime.
 
-The names most programs need are re-exported here; each concept lives in its own module
-(``reconcile.workqueue``, ``reconcile.client``, ``reconcile.cache``, ``reconcile.controller``,
-``reconcile.manager``, ``reconcile.leaderelection``, ``reconcile.reload``, ``reconcile.envtest``,
-``reconcile.apiserver``).
+The names most programs need are re-exported here, lazily (PEP 562): ``import reconcile``
+loads nothing else, and each name loads its own module on first use, so a program pays only
+for what it touches. Each concept lives in its own module (``reconcile.workqueue``,
+``reconcile.client``, ``reconcile.cache``, ``reconcile.controller``, ``reconcile.manager``,
+``reconcile.leaderelection``, ``reconcile.reload``, ``reconcile.envtest``,
+``reconcile.apiserver``); the framework never imports ``reconcile.apiserver``.
 """
 
-from reconcile.builder import ControllerBuilder
-from reconcile.cache import CacheOptions, InformerCache
-from reconcile.client import Client, RestConfig, merge_from, retry_on_conflict
-from reconcile.controller import Controller, ControllerOptions
-from reconcile.errors import (
-    AlreadyExists,
-    ApiError,
-    BadRequest,
-    CacheSyncTimeout,
-    ConfigError,
-    Conflict,
-    Forbidden,
-    Gone,
-    Invalid,
-    KreconcileError,
-    LeaderElectionLost,
-    NotFound,
-    TerminalError,
-    TooManyRequests,
-)
-from reconcile.gvk import GroupVersionKind, GroupVersionResource
-from reconcile.manager import Manager, ManagerOptions
-from reconcile.reconciler import Reconciler, ReconcilerFunc, Request, Result
+from typing import TYPE_CHECKING
+
+from reconcile._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from reconcile.builder import ControllerBuilder
+    from reconcile.cache import CacheOptions, InformerCache
+    from reconcile.client import Client, RestConfig, merge_from, retry_on_conflict
+    from reconcile.controller import Controller, ControllerOptions
+    from reconcile.errors import (
+        AlreadyExists,
+        ApiError,
+        BadRequest,
+        CacheSyncTimeout,
+        ConfigError,
+        Conflict,
+        Forbidden,
+        Gone,
+        Invalid,
+        KreconcileError,
+        LeaderElectionLost,
+        NotFound,
+        TerminalError,
+        TooManyRequests,
+    )
+    from reconcile.gvk import GroupVersionKind, GroupVersionResource
+    from reconcile.manager import Manager, ManagerOptions
+    from reconcile.reconciler import Reconciler, ReconcilerFunc, Request, Result
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "AlreadyExists": "reconcile.errors",
+    "ApiError": "reconcile.errors",
+    "BadRequest": "reconcile.errors",
+    "CacheOptions": "reconcile.cache.cache",
+    "CacheSyncTimeout": "reconcile.errors",
+    "Client": "reconcile.client.client",
+    "ConfigError": "reconcile.errors",
+    "Conflict": "reconcile.errors",
+    "Controller": "reconcile.controller.controller",
+    "ControllerBuilder": "reconcile.builder",
+    "ControllerOptions": "reconcile.controller.options",
+    "Forbidden": "reconcile.errors",
+    "Gone": "reconcile.errors",
+    "GroupVersionKind": "reconcile.gvk",
+    "GroupVersionResource": "reconcile.gvk",
+    "InformerCache": "reconcile.cache.cache",
+    "Invalid": "reconcile.errors",
+    "KreconcileError": "reconcile.errors",
+    "LeaderElectionLost": "reconcile.errors",
+    "Manager": "reconcile.manager.manager",
+    "ManagerOptions": "reconcile.manager.options",
+    "NotFound": "reconcile.errors",
+    "Reconciler": "reconcile.reconciler",
+    "ReconcilerFunc": "reconcile.reconciler",
+    "Request": "reconcile.reconciler",
+    "RestConfig": "reconcile.client.config",
+    "Result": "reconcile.reconciler",
+    "TerminalError": "reconcile.errors",
+    "TooManyRequests": "reconcile.errors",
+    "merge_from": "reconcile.client.patch",
+    "retry_on_conflict": "reconcile.client.retry",
+}
 
 __all__ = [
     "AlreadyExists",
@@ -66,3 +107,4 @@ __all__ = [
     "merge_from",
     "retry_on_conflict",
 ]
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)

@@ -17,14 +17,18 @@
     │   ├── TooManyRequests          429  throttled (see ``retry_after``)
     │   ├── InternalError            500  the server failed
     │   ├── ServiceUnavailable       503  the server is not ready
+    │   │   └── ServerUnreachable    ---  no connection could be opened: nothing was sent
     │   └── ServerTimeout            504  the server gave up waiting
+    ├── InvalidSelector              a label or field selector cannot be parsed (a ValueError)
     ├── CacheSyncTimeout             an informer did not sync in time
     ├── LeaderElectionLost           this replica stopped leading
     ├── ConfigError                  a configuration file or option is invalid
     └── TerminalError                a reconcile failure that retrying cannot fix
 
 ``ApiError.from_status`` turns a Status body into the most specific class, so callers
-catch what they can handle (``except NotFound``) and let the rest propagate.
+catch what they can handle (``except NotFound``) and let the rest propagate. The classes are
+the one table of HTTP code -> Status reason: ``reason_for(code)`` reads it, and the embedded
+API server answers with it.
 """
 
 from __future__ import annotations
@@ -45,16 +49,19 @@ __all__ = [
     "Gone",
     "InternalError",
     "Invalid",
+    "InvalidSelector",
     "KreconcileError",
     "LeaderElectionLost",
     "MethodNotSupported",
     "NotFound",
     "ServerTimeout",
+    "ServerUnreachable",
     "ServiceUnavailable",
     "TerminalError",
     "TooManyRequests",
     "Unauthorized",
     "UnsupportedMediaType",
+    "reason_for",
 ]
 
 
@@ -121,7 +128,10 @@ class ApiError(KreconcileError):
         http_code = int(status.get("code") or code or 0)
         reason = str(status.get("reason") or "")
         message = str(status.get("message") or reason or f"HTTP {http_code}")
-        error_class = _BY_REASON.get(reason) or _BY_CODE.get(http_code) or ApiError
+        error_class = _BY_REASON.get(reason) or _BY_CODE.get(http_code)
+        if error_class is None:
+            # 502 from a proxy, 507...: still a server-side failure callers may retry.
+            error_class = InternalError if http_code >= 500 else ApiError
         if error_class is TooManyRequests:
             return TooManyRequests(message, code=http_code, reason=reason, status=status)
         return error_class(message, code=http_code, reason=reason, status=status)
@@ -230,40 +240,47 @@ class ServerTimeout(ApiError):
     default_reason = "Timeout"
 
 
-_BY_REASON: dict[str, type[ApiError]] = {
-    "BadRequest": BadRequest,
-    "Unauthorized": Unauthorized,
-    "Forbidden": Forbidden,
-    "NotFound": NotFound,
-    "MethodNotAllowed": MethodNotSupported,
-    "Conflict": Conflict,
-    "AlreadyExists": AlreadyExists,
-    "Gone": Gone,
-    "Expired": Gone,
-    "UnsupportedMediaType": UnsupportedMediaType,
-    "Invalid": Invalid,
-    "TooManyRequests": TooManyRequests,
-    "InternalError": InternalError,
-    "ServiceUnavailable": ServiceUnavailable,
-    "ServerTimeout": ServerTimeout,
-    "Timeout": ServerTimeout,
-}
+class ServerUnreachable(ServiceUnavailable):
+    """No connection to the API server could be opened, so the request was never sent.
 
-_BY_CODE: dict[int, type[ApiError]] = {
-    400: BadRequest,
-    401: Unauthorized,
-    403: Forbidden,
-    404: NotFound,
-    405: MethodNotSupported,
-    409: Conflict,
-    410: Gone,
-    415: UnsupportedMediaType,
-    422: Invalid,
-    429: TooManyRequests,
-    500: InternalError,
-    503: ServiceUnavailable,
-    504: ServerTimeout,
+    The one transport failure after which a write may be repeated safely."""
+
+
+_CANONICAL: tuple[type[ApiError], ...] = (
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotSupported,
+    Conflict,
+    Gone,
+    UnsupportedMediaType,
+    Invalid,
+    TooManyRequests,
+    InternalError,
+    ServiceUnavailable,
+    ServerTimeout,
+)
+_BY_CODE: dict[int, type[ApiError]] = {cls.code: cls for cls in _CANONICAL}
+"""The class for each HTTP code; its ``default_reason`` is the code's Status reason."""
+
+_BY_REASON: dict[str, type[ApiError]] = {
+    **{cls.default_reason: cls for cls in _CANONICAL},
+    AlreadyExists.default_reason: AlreadyExists,
+    "Gone": Gone,
+    "ServerTimeout": ServerTimeout,
 }
+"""Reasons as sent by kube-apiserver, plus the aliases older servers use."""
+
+
+def reason_for(code: int) -> str:
+    """The Status reason kube-apiserver sends with HTTP ``code`` ("" if it has none)."""
+    error_class = _BY_CODE.get(code)
+    return error_class.default_reason if error_class is not None else ""
+
+
+class InvalidSelector(KreconcileError, ValueError):
+    """A label or field selector cannot be parsed; the message names the bad requirement."""
 
 
 class CacheSyncTimeout(KreconcileError):

@@ -1,65 +1,23 @@
-"""Label and field selectors, parsed once per request and matched per object.
+"""Label and field selectors as the API server applies them, per request and per object.
 
-Label syntax is apimachinery's: ``a=b``, ``a==b``, ``a!=b``, ``a in (x,y)``, ``a notin (x)``,
-``a`` (exists), ``!a`` (does not exist), joined by commas. Field selectors support ``=``,
-``==`` and ``!=`` on the fields each kind declares (kube-apiserver rejects others with
-``field label not supported``).
+Parsing is the framework's (``reconcile.labels``, ``reconcile.fields``); what is the
+server's own is which fields each kind may be selected by (kube-apiserver rejects others
+with ``field label not supported``) and how they are read from a stored object. A selector
+that does not parse is a 400 naming the bad requirement.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from reconcile.apiserver.resources import ResourceInfo
 from reconcile.apiserver.status import StatusError, bad_request
+from reconcile.errors import InvalidSelector
+from reconcile.fields import parse_field_selector
+from reconcile.labels import parse_selector
 
 __all__ = ["FieldSelector", "LabelSelector", "field_value"]
-
-_SET_RE = re.compile(r"^\s*(!?)\s*([A-Za-z0-9_./-]+)\s*(?:(notin|in)\s*\(([^)]*)\))?\s*$")
-_EQ_RE = re.compile(r"^\s*([A-Za-z0-9_./-]+)\s*(==|=|!=)\s*([A-Za-z0-9_.-]*)\s*$")
-
-
-def _split_top_level(text: str) -> list[str]:
-    parts: list[str] = []
-    current: list[str] = []
-    depth = 0
-    for char in text:
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        if char == "," and depth == 0:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    parts.append("".join(current))
-    return [p for p in (p.strip() for p in parts) if p]
-
-
-@dataclass(frozen=True, slots=True)
-class _Requirement:
-    key: str
-    op: str  # "=", "!=", "in", "notin", "exists", "!"
-    values: frozenset[str]
-
-    def matches(self, labels: dict[str, str]) -> bool:
-        present = self.key in labels
-        value = labels.get(self.key)
-        if self.op == "=":
-            return present and value in self.values
-        if self.op == "!=":
-            return not present or value not in self.values
-        if self.op == "in":
-            return present and value in self.values
-        if self.op == "notin":
-            return not present or value not in self.values
-        if self.op == "exists":
-            return present
-        return not present
 
 
 class LabelSelector:
@@ -67,33 +25,16 @@ class LabelSelector:
 
     def __init__(self, text: str | None) -> None:
         self.text = text or ""
-        self._requirements = [self._parse(part) for part in _split_top_level(self.text)]
-
-    @staticmethod
-    def _parse(part: str) -> _Requirement:
-        eq = _EQ_RE.match(part)
-        if eq:
-            key, op, value = eq.groups()
-            return _Requirement(key, "!=" if op == "!=" else "=", frozenset([value]))
-        match = _SET_RE.match(part)
-        if not match:
-            raise bad_request(f"unable to parse requirement: found '{part}', expected: selector")
-        negate, key, op, values = match.groups()
-        if op:
-            if negate:
-                raise bad_request(f"unable to parse requirement: found '{part}'")
-            items = frozenset(v.strip() for v in values.split(",") if v.strip())
-            return _Requirement(key, op, items)
-        return _Requirement(key, "!" if negate else "exists", frozenset())
+        try:
+            self._selector = parse_selector(self.text)
+        except InvalidSelector as error:
+            raise bad_request(str(error)) from error
 
     def __bool__(self) -> bool:
-        return bool(self._requirements)
+        return bool(self._selector)
 
     def matches(self, obj: dict[str, Any]) -> bool:
-        if not self._requirements:
-            return True
-        labels = (obj.get("metadata") or {}).get("labels") or {}
-        return all(r.matches(labels) for r in self._requirements)
+        return self._selector.matches_object(obj)
 
 
 def _path(*keys: str) -> Callable[[dict[str, Any]], str]:
@@ -148,21 +89,19 @@ class FieldSelector:
 
     def __init__(self, text: str | None, info: ResourceInfo) -> None:
         self.text = text or ""
-        self._terms: list[tuple[Callable[[dict[str, Any]], str], bool, str]] = []
+        try:
+            self._selector = parse_field_selector(self.text)
+        except InvalidSelector as error:
+            raise bad_request(str(error)) from error
         allowed = {**_COMMON, **_EXTRA.get((info.group, info.resource), {})}
-        for part in _split_top_level(self.text):
-            match = _EQ_RE.match(part)
-            if not match:
-                raise bad_request(f"invalid selector: '{self.text}'; can't understand '{part}'")
-            field, op, value = match.groups()
-            getter = allowed.get(field)
+        self._terms: list[tuple[Callable[[dict[str, Any]], str], bool, str]] = []
+        for requirement in self._selector.requirements:
+            getter = allowed.get(requirement.field)
             if getter is None:
                 raise StatusError(
-                    400,
-                    "BadRequest",
-                    f"field label not supported: {field}",
+                    400, "BadRequest", f"field label not supported: {requirement.field}"
                 )
-            self._terms.append((getter, op == "!=", value))
+            self._terms.append((getter, requirement.negate, requirement.value))
 
     def __bool__(self) -> bool:
         return bool(self._terms)
@@ -172,8 +111,4 @@ class FieldSelector:
 
     def single_name(self) -> str | None:
         """The name pinned by ``metadata.name=x`` (kubectl get NAME -w uses it)."""
-        for part in _split_top_level(self.text):
-            match = _EQ_RE.match(part)
-            if match and match.group(1) == "metadata.name" and match.group(2) != "!=":
-                return match.group(3)
-        return None
+        return self._selector.exact("metadata.name")

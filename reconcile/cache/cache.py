@@ -18,14 +18,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconcile.apiserver.selectors import LabelSelector
 from reconcile.cache.informer import SharedInformer, strip_managed_fields
 from reconcile.cache.reflector import ReflectorOptions
 from reconcile.cache.store import NAMESPACE_INDEX, object_key
 from reconcile.client.client import Client, label_selector_string
 from reconcile.client.restmapper import NoKindMatch
 from reconcile.errors import CacheSyncTimeout, Forbidden, NotFound
+from reconcile.fields import parse_field_selector
 from reconcile.gvk import GroupVersionKind, KindLike, gvk_of
+from reconcile.labels import parse_selector
 
 __all__ = ["CacheOptions", "InformerCache", "KindOptions"]
 
@@ -167,7 +168,19 @@ class InformerCache:
         continue_token: str | None = None,
         copy: bool = True,
     ) -> dict[str, Any]:
-        """A List of cached objects; field selectors need a matching ``index_field``."""
+        """A List of cached objects; field selectors need a matching ``index_field``.
+
+        As controller-runtime's cache reader: ``limit`` returns at most that many objects
+        (in key order, with no continue token: the cache holds everything already), and a
+        ``continue_token`` is refused, since only the API server can resume a paginated list.
+        """
+        if continue_token:
+            raise ValueError(
+                "the cache cannot continue a paginated list: drop continue_token, or list "
+                "from the API server (Client.list, or DelegatingClient's uncached kinds)"
+            )
+        if limit is not None and limit < 0:
+            raise ValueError(f"limit must be >= 0 (0 means no limit), got {limit}")
         informer = self._synced(kind)
         store = informer.store
         items: builtins.list[dict[str, Any]]
@@ -179,9 +192,11 @@ class InformerCache:
             items = store.by_index(NAMESPACE_INDEX, namespace)
         else:
             items = sorted(store.items(), key=object_key)
-        selector = LabelSelector(label_selector_string(label_selector))
+        selector = parse_selector(label_selector_string(label_selector))
         if selector:
-            items = [o for o in items if selector.matches(o)]
+            items = [o for o in items if selector.matches_object(o)]
+        if limit:
+            items = items[:limit]
         if copy:
             items = copying.deepcopy(items)
         return {
@@ -194,13 +209,13 @@ class InformerCache:
     def _by_field(
         self, informer: SharedInformer, field_selector: str
     ) -> builtins.list[dict[str, Any]]:
-        terms = [term.strip() for term in field_selector.split(",") if term.strip()]
-        if len(terms) != 1 or "!=" in terms[0] or "=" not in terms[0]:
+        requirements = parse_field_selector(field_selector).requirements
+        if len(requirements) != 1 or requirements[0].negate:
             raise ValueError(
                 f"cache field selectors must be one exact match like spec.nodeName=node-1, got "
                 f"{field_selector!r}"
             )
-        field_path, value = (part.strip() for part in terms[0].replace("==", "=").split("=", 1))
+        field_path, value = requirements[0].field, requirements[0].value
         if field_path == "metadata.name":
             return [o for o in informer.store.items() if o["metadata"]["name"] == value]
         if field_path == "metadata.namespace":

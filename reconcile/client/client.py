@@ -2,8 +2,9 @@
 
 Objects name themselves (``apiVersion``, ``kind``, ``metadata.name/namespace``), so writes
 take just the object; reads take a ``KindLike``. Reads retry transient failures with
-backoff (``retry.with_read_retries``); writes retry only on 429, which the server rejected
-before doing anything. Conflicts are the caller's to handle (``retry_on_conflict``).
+backoff (``retry.with_read_retries``); writes retry only when the server certainly did not
+apply them: a 429 (after its Retry-After) or a connection that could not be opened
+(``retry.with_write_retries``). Conflicts are the caller's to handle (``retry_on_conflict``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ from prometheus_client import CollectorRegistry
 from reconcile.client.config import RestConfig
 from reconcile.client.patch import APPLY_PATCH, MERGE_PATCH
 from reconcile.client.restmapper import RESTMapper, RESTMapping
-from reconcile.client.retry import with_read_retries
+from reconcile.client.retry import (
+    is_safe_to_repeat_write,
+    with_read_retries,
+    with_write_retries,
+)
 from reconcile.client.transport import Transport, WatchStream
 from reconcile.errors import TooManyRequests
 from reconcile.gvk import GroupVersionKind, KindLike, gvk_of
@@ -54,12 +59,24 @@ class Client:
         registry: CollectorRegistry | None = None,
         field_manager: str = "kreconcile",
         read_retry_deadline: float = 30.0,
+        write_retry_deadline: float = 30.0,
     ) -> None:
-        """``read_retry_deadline``: seconds reads keep retrying transient failures (0: never)."""
+        """``read_retry_deadline``: seconds reads keep retrying transient failures (0: never);
+        ``write_retry_deadline``: seconds writes keep retrying throttling (429) and refused
+        connections, the failures that guarantee nothing was applied (0: never)."""
         self.transport = Transport(config, registry=registry)
         self.read_retry_deadline = read_retry_deadline
+        self.write_retry_deadline = write_retry_deadline
         self.mapper = RESTMapper(self.transport)
         self.field_manager = field_manager
+
+    def _read(self, path: str, query: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = with_read_retries(
+            lambda: self.transport.request("GET", path, query=query).body,
+            deadline=self.read_retry_deadline,
+            on_throttled=self.transport.throttle_log.server_side,
+        )
+        return body
 
     def mapping(self, kind: KindLike) -> RESTMapping:
         return self.mapper.mapping(gvk_of(kind))
@@ -77,12 +94,7 @@ class Client:
     # reads
 
     def get(self, kind: KindLike, name: str, namespace: str | None = None) -> dict[str, Any]:
-        mapping = self.mapping(kind)
-        path = mapping.path(namespace, name)
-        body: dict[str, Any] = with_read_retries(
-            lambda: self.transport.request("GET", path).body, deadline=self.read_retry_deadline
-        )
-        return body
+        return self._read(self.mapping(kind).path(namespace, name))
 
     def list(
         self,
@@ -105,11 +117,7 @@ class Client:
             "continue": continue_token,
             "resourceVersion": resource_version,
         }
-        path = mapping.path(namespace)
-        body: dict[str, Any] = with_read_retries(
-            lambda: self.transport.request("GET", path, query=query).body,
-            deadline=self.read_retry_deadline,
-        )
+        body = self._read(mapping.path(namespace), query)
         for item in body.get("items") or []:
             item.setdefault("apiVersion", gvk.api_version)
             item.setdefault("kind", gvk.kind)
@@ -150,9 +158,20 @@ class Client:
 
         try:
             return send()
-        except TooManyRequests:
-            # The server refused before doing anything: the write is safe to repeat once.
-            return with_read_retries(send)
+        except Exception as error:
+            if not is_safe_to_repeat_write(error) or self.write_retry_deadline <= 0:
+                raise
+            # The server did nothing (429, or no connection): repeat after its Retry-After.
+            self._throttled(error)
+            return with_write_retries(
+                send,
+                deadline=self.write_retry_deadline,
+                on_throttled=self.transport.throttle_log.server_side,
+            )
+
+    def _throttled(self, error: Exception) -> None:
+        if isinstance(error, TooManyRequests):
+            self.transport.throttle_log.server_side(error, error.retry_after or 0.0)
 
     def create(
         self, obj: dict[str, Any], *, field_manager: str | None = None, dry_run: bool = False
@@ -251,10 +270,7 @@ class Client:
         mapping, namespace, name = self._object_target(obj)
         path = mapping.path(namespace, name, "scale")
         if replicas is None:
-            body: dict[str, Any] = with_read_retries(
-                lambda: self.transport.request("GET", path).body, deadline=self.read_retry_deadline
-            )
-            return body
+            return self._read(path)
         return self._write(
             "PATCH", path, body={"spec": {"replicas": replicas}}, content_type=MERGE_PATCH
         )

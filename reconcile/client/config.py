@@ -18,10 +18,11 @@ from kubernetes import config as k8s_config
 
 __all__ = ["DEFAULT_BURST", "DEFAULT_QPS", "RestConfig"]
 
-DEFAULT_QPS = 20.0
-"""controller-runtime raises client-go's 5 qps to 20: controllers write more than kubectl."""
+DEFAULT_QPS: float | None = None
+"""No client-side limiter, as controller-runtime since v0.21: the API server's Priority and
+Fairness (the embedded server's in-flight limits) decides, and answers 429 when it must."""
 DEFAULT_BURST = 30
-"""controller-runtime's burst (client-go's default is 10)."""
+"""Requests sent at once before a positive ``qps`` applies (controller-runtime's 30)."""
 
 
 @dataclass(kw_only=True)
@@ -37,15 +38,29 @@ class RestConfig:
 
     configuration: Any
     """A ``kubernetes.client.Configuration`` (host, TLS, auth)."""
-    qps: float = DEFAULT_QPS
-    """Sustained requests per second this client may send (token bucket)."""
+    qps: float | None = DEFAULT_QPS
+    """Sustained requests per second this client may send (a client-side token bucket).
+
+    None, 0 or a negative value (the default is None) means no client-side limiter, as a
+    negative QPS does in client-go: a controller then writes as fast as the API server
+    admits, and the server's flow control answers 429 + Retry-After when it is overloaded,
+    which the client honours. Set a positive value to cap a client that must be polite to
+    a server without flow control; waits longer than 50 ms are then logged (at most once
+    per 10 s) as client-side throttling."""
     burst: int = DEFAULT_BURST
-    """Requests that may be sent at once before ``qps`` applies."""
+    """Requests that may be sent at once before a positive ``qps`` applies."""
     timeout: float = 30.0
     """Seconds a non-watch request may take."""
     user_agent: str = "kreconcile"
     """Sent as User-Agent; the server derives default field managers from it."""
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.qps is not None and self.qps > 0 and self.burst < 1:
+            raise ValueError(
+                f"burst must be >= 1 when qps is set, got burst={self.burst} qps={self.qps}; "
+                "leave qps unset (None) for no client-side limit"
+            )
 
     @property
     def host(self) -> str:

@@ -3,17 +3,24 @@
 The ``kubernetes`` package's generated API classes deserialize every response into model
 objects, about 15x slower than ``json.loads``. This transport keeps only its pool (TLS and
 proxies already configured) and its auth headers, sends JSON bytes, and returns parsed
-dicts. It also owns client-side throttling (a token bucket: ``qps``/``burst``) and the
-``rest_client_*`` metrics client-go exposes.
+dicts. It also owns the optional client-side limiter (a token bucket: ``qps``/``burst``,
+off by default), the throttling log and the ``rest_client_*`` metrics client-go exposes.
+
+Every failure leaves as a typed ``ApiError``: a Status body gives the most specific class,
+and a body that is not JSON (a proxy's HTML page, a plain-text 502) still maps to the class
+of its HTTP status, with the start of the body in the message. A connection that could not
+be opened raises ``ServerUnreachable`` (nothing was sent); any other transport failure
+raises ``ServiceUnavailable`` (the request may or may not have reached the server).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlencode, urlparse
 
@@ -22,9 +29,27 @@ from kubernetes.client import rest as k8s_rest
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from reconcile.client.config import RestConfig
-from reconcile.errors import ApiError, ServiceUnavailable
+from reconcile.errors import ApiError, ServerUnreachable, ServiceUnavailable, TooManyRequests
+from reconcile.metrics.per_registry import PerRegistryMetrics
 
-__all__ = ["ClientMetrics", "Response", "StreamStalled", "Transport", "WatchStream"]
+__all__ = [
+    "LONG_THROTTLE_WAIT",
+    "THROTTLE_LOG_INTERVAL",
+    "ClientMetrics",
+    "Response",
+    "StreamStalled",
+    "ThrottleLog",
+    "Transport",
+    "WatchStream",
+    "split_lines",
+]
+
+log = logging.getLogger(__name__)
+
+THROTTLE_LOG_INTERVAL = 10.0
+"""Seconds between two throttling messages of one client (client-go's default verbosity)."""
+LONG_THROTTLE_WAIT = 0.05
+"""A client-side wait at least this long (seconds) is worth logging, as in client-go."""
 
 
 class StreamStalled(Exception):
@@ -40,14 +65,15 @@ class WatchStream:
         self._closed = False
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        buffer = b""
         try:
-            for chunk in self._raw.stream(65536, decode_content=True):
-                buffer += chunk
-                while b"\n" in buffer:
-                    line, buffer = buffer.split(b"\n", 1)
-                    if line.strip():
-                        yield json.loads(line)
+            for line in split_lines(self._raw.stream(65536, decode_content=True)):
+                try:
+                    event: dict[str, Any] = json.loads(line)
+                except ValueError as exc:
+                    raise StreamStalled(
+                        f"watch sent a line that is not JSON: {line[:200]!r}"
+                    ) from exc
+                yield event
         except urllib3.exceptions.ReadTimeoutError as exc:
             raise StreamStalled(f"watch silent for {self._read_timeout:g}s") from exc
         except (urllib3.exceptions.HTTPError, OSError) as exc:
@@ -68,7 +94,28 @@ class WatchStream:
         self._raw.release_conn()
 
 
-class ClientMetrics:
+def split_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Newline-delimited records from chunks cut anywhere; blank lines are skipped.
+
+    A record may span chunks, and a chunk may hold many records; a last record without its
+    newline is still delivered when the stream ends. Each chunk is split once (no quadratic
+    re-scanning of a large buffer).
+    """
+    pending = b""
+    for chunk in chunks:
+        if b"\n" not in chunk:
+            pending += chunk
+            continue
+        lines = (pending + chunk).split(b"\n")
+        pending = lines.pop()
+        for line in lines:
+            if line.strip():
+                yield line
+    if pending.strip():
+        yield pending
+
+
+class ClientMetrics(PerRegistryMetrics):
     """client-go's request metrics: ``rest_client_requests_total{code,method,host}`` and latency."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
@@ -87,8 +134,55 @@ class ClientMetrics:
         )
 
 
+class ThrottleLog:
+    """Says that requests are being throttled, at most once per ``interval`` seconds.
+
+    Throttling comes in storms (every worker waits at once), so one line per interval tells
+    the operator without drowning the log, as client-go's throttled logger does.
+    """
+
+    def __init__(
+        self,
+        *,
+        interval: float = THROTTLE_LOG_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._interval = interval
+        self._clock = clock
+        self._last: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self.logged = 0
+        """Messages written so far (tests read it)."""
+
+    def _due(self, kind: str) -> bool:
+        now = self._clock()
+        with self._lock:
+            last = self._last.get(kind)
+            if last is not None and now - last < self._interval:
+                return False
+            self._last[kind] = now
+            self.logged += 1
+            return True
+
+    def client_side(self, waited: float, method: str, path: str) -> None:
+        """The client's own limiter (a positive ``qps``) held a request for ``waited`` s."""
+        if waited >= LONG_THROTTLE_WAIT and self._due("client"):
+            log.info(
+                "waited due to client-side throttling, not priority and fairness",
+                extra={"waited": round(waited, 3), "method": method, "path": path},
+            )
+
+    def server_side(self, error: TooManyRequests, delay: float) -> None:
+        """The server answered 429; the request is retried after ``delay`` seconds."""
+        if self._due("server"):
+            log.warning(
+                "server is throttling, retrying after Retry-After",
+                extra={"retry_after": delay, "reason": error.message},
+            )
+
+
 class _TokenBucket:
-    """Blocking token bucket: ``take()`` waits until a request may be sent."""
+    """Blocking token bucket: ``take()`` waits until a request may be sent; returns the wait."""
 
     def __init__(self, qps: float, burst: int) -> None:
         self._qps = qps
@@ -97,9 +191,7 @@ class _TokenBucket:
         self._last = time.monotonic()
         self._lock = threading.Lock()
 
-    def take(self) -> None:
-        if self._qps <= 0:
-            return
+    def take(self) -> float:
         with self._lock:
             now = time.monotonic()
             self._tokens = min(self._burst, self._tokens + (now - self._last) * self._qps)
@@ -108,6 +200,7 @@ class _TokenBucket:
             wait = -self._tokens / self._qps if self._tokens < 0 else 0.0
         if wait > 0:
             time.sleep(wait)
+        return wait
 
 
 class Response:
@@ -132,9 +225,11 @@ class Transport:
         self._pool: urllib3.PoolManager = k8s_rest.RESTClientObject(
             config.configuration
         ).pool_manager
-        self._bucket = _TokenBucket(config.qps, config.burst)
+        qps = config.qps
+        self._bucket = _TokenBucket(qps, config.burst) if qps is not None and qps > 0 else None
+        self.throttle_log = ThrottleLog()
         self._host = urlparse(config.host).netloc
-        self.metrics = ClientMetrics(registry) if registry is not None else None
+        self.metrics = ClientMetrics.for_registry(registry) if registry is not None else None
 
     def _headers(self, content_type: str | None) -> dict[str, str]:
         configuration = self.config.configuration
@@ -176,7 +271,7 @@ class Transport:
             payload = body
         else:
             payload = json.dumps(body, separators=(",", ":")).encode()
-        self._bucket.take()
+        self._throttle(method, path)
         started = time.monotonic()
         try:
             raw = self._pool.request(
@@ -190,21 +285,34 @@ class Transport:
             )
         except urllib3.exceptions.HTTPError as exc:
             self._observe(method, "<error>", started)
-            raise ServiceUnavailable(
-                f"cannot reach the API server at {self.config.host}: {exc}; it may be down or "
-                "restarting (requests are retried with backoff)",
-                code=503,
-            ) from exc
+            raise self._unreachable(exc) from exc
         self._observe(method, str(raw.status), started)
         data = raw.data
-        parsed = json.loads(data) if data else None
         if raw.status >= 400:
-            raise _error(raw.status, parsed, data, raw.headers)
-        return Response(raw.status, raw.headers, parsed)
+            raise _error(raw.status, data, raw.headers)
+        return Response(raw.status, raw.headers, _decode(raw.status, data))
+
+    def _throttle(self, method: str, path: str) -> None:
+        if self._bucket is not None:
+            self.throttle_log.client_side(self._bucket.take(), method, path)
+
+    def _unreachable(self, exc: urllib3.exceptions.HTTPError) -> ServiceUnavailable:
+        if isinstance(exc, urllib3.exceptions.ConnectTimeoutError):
+            # NewConnectionError (refused, no route) is a ConnectTimeoutError too.
+            return ServerUnreachable(
+                f"cannot connect to the API server at {self.config.host}: {exc}; it may be "
+                "down or restarting (nothing was sent; requests are retried with backoff)",
+                code=503,
+            )
+        return ServiceUnavailable(
+            f"lost the connection to the API server at {self.config.host}: {exc}; it may be "
+            "down or restarting (reads are retried; a write may or may not have been applied)",
+            code=503,
+        )
 
     def stream(self, path: str, *, query: Mapping[str, Any], read_timeout: float) -> WatchStream:
         """Open a watch; iterate the result for parsed events, ``close()`` it from any thread."""
-        self._bucket.take()
+        self._throttle("WATCH", path)
         started = time.monotonic()
         try:
             raw = self._pool.request(
@@ -217,14 +325,12 @@ class Transport:
             )
         except urllib3.exceptions.HTTPError as exc:
             self._observe("WATCH", "<error>", started)
-            raise ServiceUnavailable(
-                f"cannot reach the API server at {self.config.host}: {exc}", code=503
-            ) from exc
+            raise self._unreachable(exc) from exc
         self._observe("WATCH", str(raw.status), started)
         if raw.status >= 400:
             data = raw.read()
             raw.release_conn()
-            raise _error(raw.status, json.loads(data) if data else None, data, raw.headers)
+            raise _error(raw.status, data, raw.headers)
         return WatchStream(raw, read_timeout)
 
     def _observe(self, method: str, code: str, started: float) -> None:
@@ -233,11 +339,31 @@ class Transport:
             self.metrics.latency.labels(method, self._host).observe(time.monotonic() - started)
 
 
-def _error(status: int, parsed: Any, data: bytes, headers: Mapping[str, str]) -> ApiError:
+def _decode(status: int, data: bytes) -> Any:
+    """The JSON body of a success; a body that is not JSON is the server's (or a proxy's) bug."""
+    if not data:
+        return None
+    try:
+        return json.loads(data)
+    except ValueError:
+        raise ApiError(
+            f"the API server answered {status} with a body that is not JSON "
+            f"({data[:200].decode(errors='replace')!r}); is a proxy in the way?",
+            code=status,
+        ) from None
+
+
+def _error(status: int, data: bytes, headers: Mapping[str, str]) -> ApiError:
+    """The typed error for a failure, whatever its body: Status JSON, HTML, text or nothing."""
+    try:
+        parsed = json.loads(data) if data else None
+    except ValueError:
+        parsed = None
     if isinstance(parsed, dict) and parsed.get("kind") == "Status":
         body = dict(parsed)
     else:
-        body = {"code": status, "message": data[:500].decode(errors="replace") or f"HTTP {status}"}
+        text = data[:500].decode(errors="replace").strip()
+        body = {"code": status, "message": text or f"HTTP {status}"}
     retry_after = headers.get("Retry-After")
     if retry_after and retry_after.isdigit():
         details = dict(body.get("details") or {})

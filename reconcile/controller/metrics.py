@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from reconcile.metrics.per_registry import PerRegistry
+from reconcile.metrics.per_registry import PerRegistryMetrics
 
 __all__ = ["RECONCILE_TIME_BUCKETS", "RESULTS", "ControllerMetrics"]
 
@@ -16,7 +16,7 @@ RECONCILE_TIME_BUCKETS = (
 )  # fmt: skip
 
 
-class ControllerMetrics:
+class ControllerMetrics(PerRegistryMetrics):
     """The metric families; ``for_registry`` returns the one instance of a registry."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
@@ -64,11 +64,6 @@ class ControllerMetrics:
             registry=registry,
         )
 
-    @classmethod
-    def for_registry(cls, registry: CollectorRegistry) -> ControllerMetrics:
-        """The one instance of ``registry`` (families register once per registry)."""
-        return _PER_REGISTRY.get(registry)
-
     def initialize(self, controller: str, max_concurrent: int) -> None:
         """Create every label child at zero, as controller-runtime does, so rates start at 0."""
         for result in RESULTS:
@@ -78,6 +73,3 @@ class ControllerMetrics:
         self.time.labels(controller)
         self.max_concurrent.labels(controller).set(max_concurrent)
         self.active_workers.labels(controller).set(0)
-
-
-_PER_REGISTRY: PerRegistry[ControllerMetrics] = PerRegistry(ControllerMetrics)

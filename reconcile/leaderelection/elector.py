@@ -31,6 +31,7 @@ from prometheus_client import CollectorRegistry, Gauge
 from reconcile.errors import AlreadyExists, Conflict, LeaderElectionLost, NotFound
 from reconcile.leaderelection.lease import LeaderElectionRecord, LeaseLock, format_micro_time
 from reconcile.leaderelection.options import JITTER_FACTOR, LeaderElectionOptions
+from reconcile.metrics.per_registry import PerRegistryMetrics
 
 __all__ = ["LeaderCallbacks", "LeaderElectionMetrics", "LeaderElector", "default_identity"]
 
@@ -42,7 +43,7 @@ def default_identity() -> str:
     return f"{socket.gethostname()}_{uuid.uuid4()}"
 
 
-class LeaderElectionMetrics:
+class LeaderElectionMetrics(PerRegistryMetrics):
     """``leader_election_master_status{name}``: 1 while this replica leads, else 0."""
 
     def __init__(self, registry: CollectorRegistry) -> None:

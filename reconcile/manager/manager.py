@@ -167,7 +167,10 @@ class Manager:
             on_stopped_leading=self._leader.stop.set,
         )
         self.elector = LeaderElector(
-            lock, election, callbacks=callbacks, metrics=LeaderElectionMetrics(self.registry)
+            lock,
+            election,
+            callbacks=callbacks,
+            metrics=LeaderElectionMetrics.for_registry(self.registry),
         )
         elector = self.elector
 

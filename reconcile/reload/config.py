@@ -20,6 +20,7 @@ from typing import Generic, TypeVar
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from reconcile.errors import ConfigError
+from reconcile.metrics.per_registry import PerRegistryMetrics
 from reconcile.reload.watcher import FileWatcher, FileWatcherOptions
 
 __all__ = ["ConfigMetrics", "ConfigWatcher"]
@@ -29,8 +30,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class ConfigMetrics:
-    """Reload metrics, labelled by config ``name``; register once per registry."""
+class ConfigMetrics(PerRegistryMetrics):
+    """Reload metrics, labelled by config ``name``; get them with ``for_registry``."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.reloads = Counter(

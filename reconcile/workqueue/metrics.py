@@ -28,7 +28,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from reconcile.metrics.per_registry import PerRegistry
+from reconcile.metrics.per_registry import PerRegistryMetrics
 
 __all__ = ["DURATION_BUCKETS", "QueueStats", "WorkqueueMetrics"]
 
@@ -100,7 +100,7 @@ class QueueStats:
         self.start_times: dict[Hashable, float] = {}
 
 
-class WorkqueueMetrics(Collector):
+class WorkqueueMetrics(PerRegistryMetrics, Collector):
     """The workqueue metric families for every queue created with this provider.
 
     Register one per registry (``WorkqueueMetrics(registry)``); each queue gets its stats
@@ -112,11 +112,6 @@ class WorkqueueMetrics(Collector):
         self._guard = threading.Lock()
         if registry is not None:
             registry.register(self)
-
-    @classmethod
-    def for_registry(cls, registry: CollectorRegistry) -> WorkqueueMetrics:
-        """The one provider of ``registry`` (created on first use; families register once)."""
-        return _PER_REGISTRY.get(registry)
 
     def for_queue(
         self, name: str, controller: str, lock: threading.Condition, now: Callable[[], float]
@@ -191,6 +186,3 @@ class WorkqueueMetrics(Collector):
             unfinished.add_metric(labels, snap["unfinished"])
             longest.add_metric(labels, snap["longest"])
         yield from (depth, adds, retries, queue_duration, work_duration, unfinished, longest)
-
-
-_PER_REGISTRY: PerRegistry[WorkqueueMetrics] = PerRegistry(WorkqueueMetrics)

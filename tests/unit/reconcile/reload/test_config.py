@@ -58,7 +58,7 @@ def test_garbage_keeps_last_good_config_and_reports(tmp_path: Path, stop: thread
         "restarts",
         volume.path("config.yaml"),
         parse=parse,
-        metrics=ConfigMetrics(registry),
+        metrics=ConfigMetrics.for_registry(registry),
         on_error=errors.append,
     )
     _start(watcher, stop)
