@@ -5,6 +5,7 @@ Thread-safe: tests call these from their own thread while the server runs on its
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ class Faults:
         self._stall: Callable[[bool], None] = lambda stalled: None
         self.requests: list[tuple[str, str, str]] = []
         """(verb, resource, query string) of every resource request, for assertions."""
+        self._kill_after: int | None = None
 
     def fail(
         self,
@@ -89,6 +91,22 @@ class Faults:
         """How many requests of ``verb`` (and ``resource``) were served so far."""
         with self._lock:
             return sum(1 for v, r, _ in self.requests if v == verb and resource in (None, r))
+
+    def kill_during_write(self, *, after: int = 0) -> None:
+        """Kill this process (exit 137, like SIGKILL) inside the durable write that follows
+        ``after`` more writes, between its object and revision statements."""
+        with self._lock:
+            self._kill_after = after
+
+    def between_persistence_statements(self) -> None:
+        """The persistence fault hook: dies here once ``kill_during_write`` is due."""
+        with self._lock:
+            if self._kill_after is None:
+                return
+            if self._kill_after > 0:
+                self._kill_after -= 1
+                return
+        os._exit(137)
 
     def bind(self, cut: Callable[[], int], stall: Callable[[bool], None]) -> None:
         self._cut = cut

@@ -169,7 +169,13 @@ class APIServer:
     async def _main(self, *, stop_flag: threading.Event | None, on_ready: Any) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        persistence = Persistence(self.options.data_dir) if self.options.data_dir else None
+        persistence = (
+            Persistence(
+                self.options.data_dir, between_statements=self.faults.between_persistence_statements
+            )
+            if self.options.data_dir
+            else None
+        )
         store = Store(history=self.options.watch_history, persistence=persistence)
         api = API(Registry(), store)
         crds.install(api)
