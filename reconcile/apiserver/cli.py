@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+from reconcile.apiserver.flowcontrol import (
+    DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
+    DEFAULT_MAX_REQUESTS_INFLIGHT,
+)
 from reconcile.apiserver.server import APIServer, ServerOptions
 from reconcile.log import setup_logging
 from reconcile.manager.signals import setup_signal_handler
@@ -31,12 +35,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=10_000,
         help="events kept for watch resumption (older resourceVersions get 410 Gone)",
     )
+    parser.add_argument(
+        "--max-requests-inflight",
+        type=int,
+        default=DEFAULT_MAX_REQUESTS_INFLIGHT,
+        help="read-only requests served at once before answering 429 (0: no limit)",
+    )
+    parser.add_argument(
+        "--max-mutating-requests-inflight",
+        type=int,
+        default=DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
+        help="mutating requests served at once before answering 429 (0: no limit)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     setup_logging()
     server = APIServer(
-        ServerOptions(port=args.port, data_dir=args.data_dir, watch_history=args.watch_history)
+        ServerOptions(
+            port=args.port,
+            data_dir=args.data_dir,
+            watch_history=args.watch_history,
+            max_requests_inflight=args.max_requests_inflight,
+            max_mutating_requests_inflight=args.max_mutating_requests_inflight,
+        )
     )
     stop = setup_signal_handler()
 

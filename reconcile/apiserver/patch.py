@@ -14,6 +14,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from reconcile.client.patch import APPLY_PATCH, JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH
+
 __all__ = [
     "APPLY_PATCH",
     "JSON_PATCH",
@@ -26,11 +28,6 @@ __all__ = [
     "merge_key",
     "strategic_merge_patch",
 ]
-
-JSON_PATCH = "application/json-patch+json"
-MERGE_PATCH = "application/merge-patch+json"
-STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
-APPLY_PATCH = "application/apply-patch+yaml"
 
 
 class PatchError(Exception):

@@ -22,12 +22,19 @@ from aiohttp import web
 from reconcile.apiserver import crds, discovery, openapi
 from reconcile.apiserver.api import API, WriteOptions
 from reconcile.apiserver.faults import Faults
+from reconcile.apiserver.flowcontrol import (
+    DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
+    DEFAULT_MAX_REQUESTS_INFLIGHT,
+    FlowControl,
+    InflightLimits,
+)
 from reconcile.apiserver.lifecycle import Lifecycle
 from reconcile.apiserver.persistence import Persistence
 from reconcile.apiserver.registry import Registry
 from reconcile.apiserver.rest import MAX_BODY, Rest, parse_path
 from reconcile.apiserver.status import StatusError
 from reconcile.apiserver.storage import Store
+from reconcile.errors import reason_for
 
 __all__ = ["APIServer", "ServerOptions"]
 
@@ -69,6 +76,10 @@ class ServerOptions:
     """Watches without timeoutSeconds end after a random time in [this, 2x this) seconds."""
     token: str | None = None
     """When set, requests need ``Authorization: Bearer <token>``."""
+    max_requests_inflight: int = DEFAULT_MAX_REQUESTS_INFLIGHT
+    """Read-only requests served at once before the server answers 429 (0: no limit)."""
+    max_mutating_requests_inflight: int = DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT
+    """Mutating requests served at once before the server answers 429 (0: no limit)."""
 
 
 class APIServer:
@@ -77,6 +88,12 @@ class APIServer:
     def __init__(self, options: ServerOptions | None = None) -> None:
         self.options = options or ServerOptions()
         self.faults = Faults()
+        self.flow_control = FlowControl(
+            InflightLimits(
+                max_requests_inflight=self.options.max_requests_inflight,
+                max_mutating_requests_inflight=self.options.max_mutating_requests_inflight,
+            )
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
@@ -189,6 +206,7 @@ class APIServer:
         self.api, self._rest = api, rest
         self.faults.bind(lambda: int(self.call(store.cut_watches)), self._set_stalled)
         app = web.Application(client_max_size=MAX_BODY + 1)
+        self.flow_control.install(app)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()
@@ -263,20 +281,9 @@ class APIServer:
             if rule.retry_after is not None:
                 details["retryAfterSeconds"] = rule.retry_after
                 headers["Retry-After"] = str(rule.retry_after)
-            reason = {
-                401: "Unauthorized",
-                403: "Forbidden",
-                404: "NotFound",
-                409: "Conflict",
-                410: "Expired",
-                429: "TooManyRequests",
-                500: "InternalError",
-                503: "ServiceUnavailable",
-                504: "Timeout",
-            }
             raise StatusError(
                 rule.code,
-                reason.get(rule.code, "InternalError"),
+                reason_for(rule.code) or "InternalError",
                 f"injected failure for {verb} {resource}",
                 details or None,
                 headers,
