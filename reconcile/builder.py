@@ -9,16 +9,31 @@ filters from ``with_event_filter`` apply to every watch. Misuse is reported by
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
+
+from prometheus_client import CollectorRegistry
 
 from reconcile.controller import Controller, ControllerOptions
 from reconcile.gvk import KindLike, gvk_of
 from reconcile.handler import EnqueueRequestForObject, EnqueueRequestForOwner, EventHandler
+from reconcile.manager.runnables import Runnable
 from reconcile.predicate import Predicate
 from reconcile.reconciler import Reconciler
-from reconcile.source import Kind, Source
+from reconcile.source import InformerProvider, Kind, Source
 
-__all__ = ["ControllerBuilder"]
+__all__ = ["ControllerBuilder", "ControllerManager"]
+
+
+class ControllerManager(Protocol):
+    """What the builder needs from a manager: its cache, its registry and ``add``."""
+
+    @property
+    def cache(self) -> InformerProvider: ...
+
+    @property
+    def registry(self) -> CollectorRegistry: ...
+
+    def add(self, runnable: Runnable) -> None: ...
 
 
 class ControllerBuilder:
@@ -30,7 +45,7 @@ class ControllerBuilder:
             max_concurrent_reconciles=4).complete(AgentPoolReconciler(mgr))
     """
 
-    def __init__(self, manager: Any) -> None:
+    def __init__(self, manager: ControllerManager) -> None:
         self._manager = manager
         self._name = ""
         self._for: tuple[KindLike, tuple[Predicate, ...]] | None = None
@@ -102,7 +117,7 @@ class ControllerBuilder:
                 )
         for target, handler, predicates in self._watches:
             if _is_source(target):
-                sources.append(target)  # type: ignore[arg-type]
+                sources.append(self._filtered(target, predicates))  # type: ignore[arg-type]
                 continue
             if handler is None:
                 raise ValueError(
@@ -118,6 +133,20 @@ class ControllerBuilder:
             registry=self._manager.registry,
             kind=kind_name,
         )
+
+    def _filtered(self, source: Source, predicates: tuple[Predicate, ...]) -> Source:
+        """A raw source with the event filters and the watch's own predicates added."""
+        wanted = (*self._filters, *predicates)
+        if not wanted:
+            return source
+        add = getattr(source, "add_predicates", None)
+        if not callable(add):
+            raise ValueError(
+                f"watches({source!r}) cannot apply event filters or predicates: the source has "
+                "no add_predicates(); filter inside the source, or use Kind or Channel"
+            )
+        add(*wanted)
+        return source
 
     def complete(self, reconciler: Reconciler) -> Controller:
         """Build the controller and add it to the manager."""

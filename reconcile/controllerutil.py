@@ -11,6 +11,7 @@ import copy
 from collections.abc import Callable
 from typing import Any, Literal
 
+from reconcile.client.interfaces import ObjectClient
 from reconcile.client.patch import merge_from
 from reconcile.errors import NotFound
 from reconcile.gvk import GroupVersionKind
@@ -110,7 +111,7 @@ def set_controller_reference(owner: Obj, obj: Obj) -> None:
     refs.append(reference)
 
 
-def _read(client: Any, obj: Obj) -> Obj | None:
+def _read(client: ObjectClient, obj: Obj) -> Obj | None:
     meta = obj["metadata"]
     try:
         current: Obj = client.get(
@@ -121,7 +122,9 @@ def _read(client: Any, obj: Obj) -> Obj | None:
     return current
 
 
-def _read_or_create(client: Any, obj: Obj, mutate: Callable[[Obj], None]) -> tuple[Obj, bool]:
+def _read_or_create(
+    client: ObjectClient, obj: Obj, mutate: Callable[[Obj], None]
+) -> tuple[Obj, bool]:
     """(current, False) when ``obj`` exists; else create it mutated: (created, True)."""
     current = _read(client, obj)
     if current is not None:
@@ -132,7 +135,7 @@ def _read_or_create(client: Any, obj: Obj, mutate: Callable[[Obj], None]) -> tup
 
 
 def create_or_update(
-    client: Any, obj: Obj, mutate: Callable[[Obj], None]
+    client: ObjectClient, obj: Obj, mutate: Callable[[Obj], None]
 ) -> tuple[OperationResult, Obj]:
     """Read ``obj``'s current state, apply ``mutate``, create or update as needed."""
     current, created = _read_or_create(client, obj, mutate)
@@ -146,7 +149,7 @@ def create_or_update(
 
 
 def create_or_patch(
-    client: Any, obj: Obj, mutate: Callable[[Obj], None]
+    client: ObjectClient, obj: Obj, mutate: Callable[[Obj], None]
 ) -> tuple[OperationResult, Obj]:
     """Like create_or_update, but writes a merge patch of only what ``mutate`` changed."""
     current, created = _read_or_create(client, obj, mutate)

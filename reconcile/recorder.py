@@ -9,6 +9,11 @@ sender thread writes it. Like client-go's EventCorrelator:
   within ``similar_window`` seconds collapse into one "(combined from similar events)" Event;
 - each object gets a token bucket (``burst`` events, refilled one per ``refill_interval``
   seconds) so a hot loop cannot flood the API server; dropped events are counted.
+
+What it remembers per object (aggregates, similar-message windows, buckets) is bounded by
+``cache_size`` entries each (client-go's LRU of 4096): the least recently used object is
+forgotten first, so a controller that touches millions of objects keeps constant memory.
+``close`` stops the sender thread after it has written what was queued.
 """
 
 from __future__ import annotations
@@ -18,13 +23,21 @@ import queue
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+from reconcile.client.interfaces import Writer
 from reconcile.errors import ApiError, NotFound
 
-__all__ = ["EventRecorder", "RecorderOptions"]
+__all__ = ["DEFAULT_CACHE_SIZE", "EventRecorder", "RecorderOptions"]
+
+DEFAULT_CACHE_SIZE = 4096
+"""client-go's ``maxLruCacheEntries`` for the event correlator."""
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 log = logging.getLogger(__name__)
 _COMBINED = "(combined from similar events): "
@@ -40,7 +53,32 @@ class RecorderOptions:
     similar_window: float = 600.0
     queue_size: int = 1000
     """Pending events; beyond this, new events are dropped (and counted)."""
+    cache_size: int = DEFAULT_CACHE_SIZE
+    """Objects (or event keys) remembered for aggregation and spam filtering."""
     clock: Callable[[], float] = field(default=time.monotonic)
+
+
+class _LRU(Generic[K, V]):
+    """A dict bounded to ``size`` entries that forgets the least recently used one."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        if len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 @dataclass
@@ -59,14 +97,17 @@ class _Bucket:
 class EventRecorder:
     """Records Events for one component (the ``source.component`` field)."""
 
-    def __init__(self, client: Any, component: str, options: RecorderOptions | None = None) -> None:
+    def __init__(
+        self, client: Writer, component: str, options: RecorderOptions | None = None
+    ) -> None:
         self._client = client
         self.component = component
         self.options = options or RecorderOptions()
         self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(self.options.queue_size)
-        self._aggregates: dict[tuple[str, ...], _Aggregate] = {}
-        self._similar: dict[tuple[str, ...], list[tuple[float, str]]] = {}
-        self._buckets: dict[str, _Bucket] = {}
+        size = self.options.cache_size
+        self._aggregates: _LRU[tuple[str, ...], _Aggregate] = _LRU(size)
+        self._similar: _LRU[tuple[str, ...], list[tuple[float, str]]] = _LRU(size)
+        self._buckets: _LRU[str, _Bucket] = _LRU(size)
         self._lock = threading.Lock()
         self.dropped = 0
         self.written = 0
@@ -116,8 +157,20 @@ class EventRecorder:
             self._idle.wait(0.05)
         return False
 
-    def close(self) -> None:
-        self._queue.put(None)
+    def close(self, timeout: float = 10.0) -> bool:
+        """Write what is queued, then stop the sender thread; True if it ended in time."""
+        if self._sender.is_alive():
+            try:
+                self._queue.put(None, timeout=timeout)
+            except queue.Full:
+                return False
+            self._sender.join(timeout)
+        return not self._sender.is_alive()
+
+    def remembered(self) -> int:
+        """Objects the recorder keeps state for (bounded by ``cache_size``)."""
+        with self._lock:
+            return max(len(self._aggregates), len(self._similar), len(self._buckets))
 
     def _send_loop(self) -> None:
         while True:
@@ -135,7 +188,10 @@ class EventRecorder:
 
     def _allowed(self, uid: str, now: float) -> bool:
         options = self.options
-        bucket = self._buckets.setdefault(uid, _Bucket(options.burst, now))
+        bucket = self._buckets.get(uid)
+        if bucket is None:
+            bucket = _Bucket(options.burst, now)
+            self._buckets.put(uid, bucket)
         bucket.tokens = min(
             options.burst, bucket.tokens + (now - bucket.last) / options.refill_interval
         )
@@ -150,12 +206,12 @@ class EventRecorder:
         similar_key = (involved["uid"] or involved["name"], item["type"], item["reason"])
         window = [
             (t, m)
-            for t, m in self._similar.get(similar_key, [])
+            for t, m in self._similar.get(similar_key) or []
             if now - t < self.options.similar_window
         ]
         if item["message"] not in {m for _, m in window}:
             window.append((now, item["message"]))
-        self._similar[similar_key] = window
+        self._similar.put(similar_key, window)
         if len(window) > self.options.similar_threshold:
             return (*similar_key, _COMBINED), _COMBINED + item["message"]
         return (*similar_key, item["message"]), item["message"]
@@ -209,5 +265,5 @@ class EventRecorder:
             )
             return
         with self._lock:
-            self._aggregates[key] = _Aggregate(name, namespace, 1)
+            self._aggregates.put(key, _Aggregate(name, namespace, 1))
         self.written += 1

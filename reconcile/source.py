@@ -2,7 +2,8 @@
 
 ``Kind`` watches one kind through the manager's cache (its shared informer); ``Channel``
 lets anything else (a timer, a webhook, another controller) inject generic events.
-Predicates filter events before the handler sees them.
+Predicates filter events before the handler sees them; ``add_predicates`` adds more before
+the source starts (the builder adds its ``with_event_filter`` predicates that way).
 """
 
 from __future__ import annotations
@@ -68,6 +69,10 @@ class Kind:
         self._predicates = tuple(predicates)
         self._informer: Any = None
 
+    def add_predicates(self, *predicates: Predicate) -> None:
+        """Filter events with ``predicates`` too (call before the source starts)."""
+        self._predicates = (*predicates, *self._predicates)
+
     def start(self, queue: RequestQueue) -> None:
         self._informer = self._cache.get_informer(self.kind)
         self._informer.add_event_handler(_Dispatch(self._handler, self._predicates, queue))
@@ -90,6 +95,10 @@ class Channel:
         self._queue: RequestQueue | None = None
         self._pending: list[Obj] = []
         self._lock = threading.Lock()
+
+    def add_predicates(self, *predicates: Predicate) -> None:
+        """Filter events with ``predicates`` too (call before the source starts)."""
+        self._predicates = (*predicates, *self._predicates)
 
     def start(self, queue: RequestQueue) -> None:
         with self._lock:

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import builtins
 import copy as copying
+import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +31,8 @@ from reconcile.gvk import GroupVersionKind, KindLike, gvk_of
 from reconcile.labels import parse_selector
 
 __all__ = ["CacheOptions", "InformerCache", "KindOptions"]
+
+log = logging.getLogger(__name__)
 
 Transform = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -56,6 +60,10 @@ class CacheOptions:
     sync_timeout: float = 120.0
     """Seconds a read waits for its kind's first list before CacheSyncTimeout."""
     reflector: ReflectorOptions = field(default_factory=ReflectorOptions)
+    """Timing of each kind's list and watch; ``reflector.tune_gc`` speeds large initial lists
+    up by pausing the process's garbage collector (off by default: it is process-wide)."""
+    shutdown_timeout: float = 30.0
+    """Seconds ``start`` waits, once stopped, for informers to finish an in-flight list."""
 
 
 class InformerCache:
@@ -110,13 +118,24 @@ class InformerCache:
         self._field_indexes.setdefault(gvk, set()).add(field_path)
 
     def start(self, stop: threading.Event) -> None:
-        """Start every informer (and any created later); block until ``stop`` is set."""
+        """Start every informer (and any created later); block until ``stop`` is set, then
+        end every informer thread (waiting at most ``shutdown_timeout`` for them)."""
         with self._lock:
             self._stop = stop
             informers = list(self._informers.values())
         for informer in informers:
             informer.start(stop)
         stop.wait()
+        with self._lock:
+            informers = list(self._informers.values())
+        deadline = time.monotonic() + self.options.shutdown_timeout
+        stuck = [
+            str(informer.gvk)
+            for informer in informers
+            if not informer.join(max(0.0, deadline - time.monotonic()))
+        ]
+        if stuck:
+            log.warning("informers still finishing a request at shutdown", extra={"kinds": stuck})
 
     def wait_for_cache_sync(self, timeout: float | None = None) -> None:
         """Block until every informer created so far has synced, or raise CacheSyncTimeout."""

@@ -24,8 +24,9 @@ __all__ = ["Informer", "ResourceEventHandler", "SharedInformer", "strip_managed_
 log = logging.getLogger(__name__)
 
 _BULK_LIST = 5000
-"""After an initial list this large, the parsed objects are moved to the permanent GC generation
-(``gc.freeze``) so later collections stop rescanning tens of thousands of long-lived dicts."""
+"""With ``ReflectorOptions.tune_gc``, after an initial list this large the parsed objects are
+moved to the permanent GC generation (``gc.freeze``) so later collections stop rescanning
+tens of thousands of long-lived dicts."""
 
 
 def strip_managed_fields(obj: dict[str, Any]) -> dict[str, Any]:
@@ -84,6 +85,7 @@ class SharedInformer:
             transform=transform,
             options=options,
         )
+        self._tune_gc = self._reflector.options.tune_gc
         self._thread: threading.Thread | None = None
 
     @property
@@ -91,13 +93,23 @@ class SharedInformer:
         return self._reflector.stats
 
     def start(self, stop: threading.Event) -> None:
-        """Run the reflector in a daemon thread until ``stop`` is set (returns at once)."""
+        """Run the reflector in a thread until ``stop`` is set (returns at once); after
+        setting ``stop``, call ``join`` to end that thread."""
         if self._thread is not None:
             return
         self._thread = threading.Thread(
             target=self._reflector.run, args=(stop,), name=f"informer-{self.gvk.kind}", daemon=True
         )
         self._thread.start()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """After ``stop`` was set: close the watch and wait for the thread; True if it ended."""
+        thread = self._thread
+        if thread is None:
+            return True
+        self._reflector.interrupt()
+        thread.join(timeout)
+        return not thread.is_alive()
 
     def has_synced(self) -> bool:
         return self._synced.is_set()
@@ -120,7 +132,7 @@ class SharedInformer:
         initial = not self._synced.is_set()
         with self._dispatch:
             added, updated, deleted = self.store.replace(objects)
-            if initial and len(objects) > _BULK_LIST:
+            if self._tune_gc and initial and len(objects) > _BULK_LIST:
                 gc.collect()
                 gc.freeze()
             for obj in added:

@@ -41,13 +41,42 @@ class Reader(Protocol):
 class Writer(Protocol):
     """Writes objects to the API server; each call returns what the server stored."""
 
-    def create(self, obj: dict[str, Any], **options: Any) -> dict[str, Any]: ...
+    def create(
+        self, obj: dict[str, Any], *, field_manager: str | None = ..., dry_run: bool = ...
+    ) -> dict[str, Any]: ...
 
-    def update(self, obj: dict[str, Any], **options: Any) -> dict[str, Any]: ...
+    def update(
+        self,
+        obj: dict[str, Any],
+        *,
+        field_manager: str | None = ...,
+        dry_run: bool = ...,
+        subresource: str = ...,
+    ) -> dict[str, Any]: ...
 
-    def patch(self, obj: dict[str, Any], patch: Any, **options: Any) -> dict[str, Any]: ...
+    def patch(
+        self,
+        obj: dict[str, Any],
+        patch: Any,
+        *,
+        patch_type: str = ...,
+        field_manager: str | None = ...,
+        dry_run: bool = ...,
+        subresource: str = ...,
+        force: bool | None = ...,
+    ) -> dict[str, Any]:
+        """``patch_type`` is a content type of ``reconcile.client.patch`` (merge by default)."""
+        ...
 
-    def delete(self, obj: dict[str, Any], **options: Any) -> None: ...
+    def delete(
+        self,
+        obj: dict[str, Any],
+        *,
+        propagation_policy: str | None = ...,
+        preconditions: Mapping[str, str] | None = ...,
+        grace_period_seconds: int | None = ...,
+        dry_run: bool = ...,
+    ) -> None: ...
 
 
 class StatusWriterLike(Protocol):

@@ -5,6 +5,10 @@ arrived meanwhile, which is what makes reconciles level-triggered. The outcome o
 reconcile decides the key's fate (see ``reconcile.reconciler``); every reconcile runs with a
 fresh ``reconcileID`` bound into the log context, and is counted in controller-runtime's
 metrics. Stopping drains: in-flight reconciles finish, queued keys are dropped.
+
+A worker that dies (a reconciler bug with ``recover_panic=False``) is fatal, like an
+unrecovered panic in Go: the other workers drain, and ``start`` raises, which fails the
+manager. Time (queue delays, deadlines, durations) comes from ``options.clock``.
 """
 
 from __future__ import annotations
@@ -21,12 +25,12 @@ from prometheus_client import CollectorRegistry
 from reconcile import log as logctx
 from reconcile.controller.metrics import ControllerMetrics
 from reconcile.controller.options import ControllerOptions
-from reconcile.errors import CacheSyncTimeout, TerminalError
+from reconcile.errors import CacheSyncTimeout, KreconcileError, TerminalError
 from reconcile.reconciler import Reconciler, Request, Result
 from reconcile.source import Source
 from reconcile.workqueue import RateLimitingQueue, WorkqueueMetrics
 
-__all__ = ["PANIC_TYPES", "Controller", "reconcile_deadline"]
+__all__ = ["PANIC_TYPES", "Controller", "WorkerDied", "reconcile_deadline"]
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +47,20 @@ PANIC_TYPES: tuple[type[BaseException], ...] = (
 """Exceptions that signal a bug in the reconciler rather than a failure in the world: the
 Python counterpart of a Go panic, counted in ``controller_runtime_reconcile_panics_total``."""
 
+_STOP_POLL = 0.1
+"""Seconds between checks of the stop event while workers run (a dead worker is immediate)."""
+
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
 
 
 def reconcile_deadline() -> float | None:
-    """``time.monotonic()`` value by which the current reconcile should return (or None)."""
+    """Clock time (``ControllerOptions.clock.now()``, by default ``time.monotonic()``) by
+    which the current reconcile should return, or None without a ``reconcile_timeout``."""
     return _DEADLINE.get()
+
+
+class WorkerDied(KreconcileError):
+    """A controller worker ended on an exception the controller was told not to recover."""
 
 
 class Controller:
@@ -68,17 +80,21 @@ class Controller:
         self.kind = kind
         self.reconciler = reconciler
         self.options = options or ControllerOptions()
+        self._clock = self.options.clock
         self.sources = list(sources)
         self.queue: RateLimitingQueue[Request] = RateLimitingQueue(
             name=name,
             controller=name,
             rate_limiter=self.options.rate_limiter,
             metrics=WorkqueueMetrics.for_registry(registry) if registry is not None else None,
+            clock=self._clock,
         )
         self.metrics = ControllerMetrics.for_registry(registry) if registry is not None else None
         if self.metrics is not None:
             self.metrics.initialize(name, self.options.max_concurrent_reconciles)
         self._started = threading.Event()
+        self._died: list[BaseException] = []
+        self._wake = threading.Event()
 
     def need_leader_election(self) -> bool:
         return self.options.need_leader_election
@@ -110,11 +126,20 @@ class Controller:
         log.info("starting workers", extra={"controller": self.name, "workers": len(workers)})
         for worker in workers:
             worker.start()
-        stop.wait()
+        # A dying worker wakes this thread at once; a stop is seen within _STOP_POLL.
+        while not stop.is_set() and not self._wake.wait(_STOP_POLL):
+            pass
         log.info("stopping, waiting for in-flight reconciles", extra={"controller": self.name})
         self.queue.shut_down_with_drain()
         for worker in workers:
             worker.join()
+        if self._died:
+            error = self._died[0]
+            raise WorkerDied(
+                f"controller {self.name!r}: a worker died on {type(error).__name__}: {error} "
+                "(recover_panic=False); fix the reconciler, or set recover_panic=True to count "
+                "such bugs as panics and retry"
+            ) from error
 
     def _work(self) -> None:
         while True:
@@ -123,6 +148,15 @@ class Controller:
                 return
             try:
                 self._process(request)
+            except BaseException as error:
+                log.error(
+                    "worker died on an unrecovered reconciler error, stopping the controller",
+                    exc_info=error,
+                    extra={"controller": self.name, "request": str(request)},
+                )
+                self._died.append(error)
+                self._wake.set()
+                return
             finally:
                 self.queue.done(request)
 
@@ -130,7 +164,7 @@ class Controller:
         metrics = self.metrics
         if metrics is not None:
             metrics.active_workers.labels(self.name).inc()
-        started = time.monotonic()
+        started = self._clock.now()
         timeout = self.options.reconcile_timeout
         token = _DEADLINE.set(started + timeout if timeout else None)
         outcome = "error"
@@ -146,7 +180,7 @@ class Controller:
         finally:
             _DEADLINE.reset(token)
             if metrics is not None:
-                metrics.time.labels(self.name).observe(time.monotonic() - started)
+                metrics.time.labels(self.name).observe(self._clock.now() - started)
                 metrics.total.labels(self.name, outcome).inc()
                 metrics.active_workers.labels(self.name).dec()
 

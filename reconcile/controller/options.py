@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reconcile.clock import REAL_CLOCK, Clock
 from reconcile.workqueue import RateLimiter
 
 __all__ = ["ControllerOptions"]
@@ -25,7 +26,13 @@ class ControllerOptions:
     need_leader_election: bool = True
     """Run only on the elected leader (the default for anything that writes)."""
     recover_panic: bool = True
-    """Count reconciler bugs (TypeError, KeyError, ...) as panics and keep the worker alive."""
+    """Count reconciler bugs (TypeError, KeyError, ...) as panics and keep the worker alive.
+
+    False makes a bug fatal, as an unrecovered Go panic is: the worker dies, the controller
+    stops and raises, and the manager fails (logged, exit code 1) instead of running on
+    with fewer workers."""
+    clock: Clock = REAL_CLOCK
+    """Time for the work queue, reconcile deadlines and durations (tests pass a FakeClock)."""
 
     def __post_init__(self) -> None:
         if self.max_concurrent_reconciles < 1:

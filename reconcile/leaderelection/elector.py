@@ -11,7 +11,8 @@ Safety rests on three rules, all from client-go:
   it stops all leader-only work *before* any standby may consider the lease expired.
 
 Each attempt runs on a helper thread and is abandoned when the deadline passes, so a hung
-connection to the API server cannot keep a stale leader acting past its deadline.
+connection to the API server cannot keep a stale leader acting past its deadline; ``close``
+then waits for that thread, so the elector leaves no thread behind.
 """
 
 from __future__ import annotations
@@ -96,6 +97,8 @@ class LeaderElector:
         self._reported_leader = ""
         self._leading = threading.Event()
         self._attempt_lock = threading.Lock()
+        self._attempts: list[threading.Thread] = []
+        self._closed = False
         self._set_status(0)
 
     @property
@@ -155,8 +158,20 @@ class LeaderElector:
         log.info("leader lease released", extra={"lease": self._lock.describe()})
         return True
 
-    def close(self) -> None:
-        """Nothing to release: attempts run on daemon threads and are abandoned if in flight."""
+    def close(self, timeout: float = 10.0) -> bool:
+        """Start no more attempts and wait up to ``timeout`` seconds for one in flight (its
+        request is bounded by the client's timeout); True if no attempt thread is left."""
+        self._closed = True
+        deadline = time.monotonic() + timeout
+        for thread in list(self._attempts):
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self._attempts = [t for t in self._attempts if t.is_alive()]
+        if self._attempts:
+            log.warning(
+                "a lease request is still in flight after close",
+                extra={"lease": self._lock.describe()},
+            )
+        return not self._attempts
 
     def _acquire(self, stop: threading.Event) -> bool:
         log.info("attempting to acquire leader lease", extra={"lease": self._lock.describe()})
@@ -204,7 +219,7 @@ class LeaderElector:
         It runs on a daemon thread so that a hung request can be abandoned at the deadline
         and can never keep the process from exiting after leadership is lost.
         """
-        if timeout <= 0:
+        if timeout <= 0 or self._closed:
             return False
         outcome: list[bool | BaseException] = []
         done = threading.Event()
@@ -218,7 +233,10 @@ class LeaderElector:
             finally:
                 done.set()
 
-        threading.Thread(target=attempt, name="leaderelection-attempt", daemon=True).start()
+        thread = threading.Thread(target=attempt, name="leaderelection-attempt", daemon=True)
+        self._attempts = [t for t in self._attempts if t.is_alive()]
+        self._attempts.append(thread)
+        thread.start()
         if not done.wait(timeout):
             log.warning("lease request timed out", extra={"lease": self._lock.describe()})
             return False

@@ -7,7 +7,13 @@ at once without leader election), the leader-only runnables (controllers).
 Stop order is the reverse, within ``graceful_shutdown_timeout``: controllers drain their
 in-flight reconciles, the Lease is released (so a standby takes over at once), then the
 rest. Losing the Lease stops leader-only runnables immediately and ``start`` raises
-``LeaderElectionLost``; the process must exit non-zero (``run`` does).
+``LeaderElectionLost``; the process must exit non-zero (``run`` does). A runnable that
+fails (a controller whose worker died on a reconciler bug with ``recover_panic=False``)
+stops the manager the same way: logged, raised from ``start``, exit code 1 from ``run``.
+
+Building a manager binds no port and starts no thread; ``start`` does both, and every
+thread it starts (servers, cache, informers, elector, event senders) has ended, or been
+reported as stuck, when it returns.
 """
 
 from __future__ import annotations
@@ -15,15 +21,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
 
 from reconcile.cache import InformerCache
 from reconcile.client import Client, DelegatingClient, RestConfig
 from reconcile.errors import KreconcileError, LeaderElectionLost
-from reconcile.healthz import HealthChecks
+from reconcile.healthz import Checker, HealthChecks
 from reconcile.leaderelection import (
     LeaderCallbacks,
     LeaderElectionMetrics,
+    LeaderElectionOptions,
     LeaderElector,
     LeaseLock,
 )
@@ -60,6 +66,7 @@ class Manager:
         self._recorders: dict[str, EventRecorder] = {}
         self._names: set[str] = set()
         self.elector: LeaderElector | None = None
+        self._election_thread: threading.Thread | None = None
         self.cert_watcher: CertWatcher | None = None
         if self.options.metrics_cert_file and self.options.metrics_key_file:
             self.cert_watcher = CertWatcher(
@@ -101,10 +108,10 @@ class Manager:
         else:
             self._others.add(runnable)
 
-    def add_healthz_check(self, name: str, check: Any) -> None:
+    def add_healthz_check(self, name: str, check: Checker) -> None:
         self.healthz.add(name, check)
 
-    def add_readyz_check(self, name: str, check: Any) -> None:
+    def add_readyz_check(self, name: str, check: Checker) -> None:
         self.readyz.add(name, check)
 
     def get_event_recorder(self, name: str) -> EventRecorder:
@@ -133,10 +140,12 @@ class Manager:
             self._others.add(self.cert_watcher)
         self._others.start_all()
         cache_stop = threading.Event()
-        threading.Thread(
+        cache_thread = threading.Thread(
             target=self.cache.start, args=(cache_stop,), name="cache", daemon=True
-        ).start()
+        )
+        cache_thread.start()
         lost = threading.Event()
+        election_stop = threading.Event()
         try:
             self.cache.wait_for_cache_sync()
             self._synced.set()
@@ -144,11 +153,13 @@ class Manager:
             if election is None:
                 self._leader.start_all()
             else:
-                self._start_election(election, stop, lost)
+                self._start_election(election, election_stop, lost)
             while not (stop.is_set() or self._failed.is_set() or lost.is_set()):
                 self._failed.wait(0.1)
         finally:
+            election_stop.set()
             self._shutdown(cache_stop, lost)
+            self._join("cache", cache_thread)
         if lost.is_set():
             raise LeaderElectionLost(
                 str(self._errors[0][1]) if self._errors else "leader election lost"
@@ -157,10 +168,12 @@ class Manager:
             where, error = self._errors[0]
             raise KreconcileError(f"{where} failed: {error}") from error
 
-    def _start_election(self, election: Any, stop: threading.Event, lost: threading.Event) -> None:
+    def _start_election(
+        self, election: LeaderElectionOptions, stop: threading.Event, lost: threading.Event
+    ) -> None:
         # The elector bounds each attempt by its own deadline: the lock's client must fail
         # fast instead of retrying reads for 30 s.
-        lease_client = Client(self.config, read_retry_deadline=0.0)
+        lease_client = Client(self.config, read_retry_deadline=0.0, write_retry_deadline=0.0)
         lock = LeaseLock(lease_client, name=election.name, namespace=election.namespace)
         callbacks = LeaderCallbacks(
             on_started_leading=self._leader.start_all,
@@ -181,17 +194,20 @@ class Manager:
                 self._errors.append(("leader election", error))
                 lost.set()
 
-        threading.Thread(target=run, name="leader-election", daemon=True).start()
+        self._election_thread = threading.Thread(target=run, name="leader-election", daemon=True)
+        self._election_thread.start()
 
     def _shutdown(self, cache_stop: threading.Event, lost: threading.Event) -> None:
         deadline = time.monotonic() + self.options.graceful_shutdown_timeout
         stuck = self._leader.stop_all(deadline)
+        if self._election_thread is not None:
+            self._join("leader election", self._election_thread, deadline)
         if self.elector is not None:
             if self.options.release_on_cancel and not lost.is_set():
                 self.elector.release()
-            self.elector.close()
+            self.elector.close(max(0.0, deadline - time.monotonic()))
         for recorder in self._recorders.values():
-            recorder.flush(max(0.0, min(5.0, deadline - time.monotonic())))
+            recorder.close(max(0.0, min(5.0, deadline - time.monotonic())))
         stuck += self._others.stop_all(deadline)
         cache_stop.set()
         if stuck:
@@ -202,6 +218,13 @@ class Manager:
             self._errors.append(
                 ("shutdown", TimeoutError(f"did not stop in time: {', '.join(stuck)}"))
             )
+
+    def _join(self, what: str, thread: threading.Thread, deadline: float | None = None) -> None:
+        if deadline is None:
+            deadline = time.monotonic() + self.options.graceful_shutdown_timeout
+        thread.join(max(0.0, deadline - time.monotonic()))
+        if thread.is_alive():
+            log.error("thread did not stop in time", extra={"thread": what})
 
     def run(self) -> int:
         """``start`` with SIGTERM/SIGINT handling; returns the process exit code."""

@@ -1,7 +1,9 @@
 """A small threaded HTTP server for /metrics and the health probes.
 
 Bind addresses follow controller-runtime: ``":8080"`` (all interfaces), ``"127.0.0.1:0"``
-(loopback, any free port) or ``"0"`` (disabled). ``address`` reports the real port.
+(loopback, any free port) or ``"0"`` (disabled). The port is bound in ``start``, never in
+the constructor, so building a manager takes no port; ``address`` reports the real port
+once bound (and None before), and ``start`` closes it when stopped.
 """
 
 from __future__ import annotations
@@ -43,37 +45,50 @@ class HTTPEndpoint:
         (``reload.CertWatcher``) and new connections get the new certificate."""
         self.name = name
         self._routes = routes
-        bind = parse_bind_address(bind_address)
+        self._bind = parse_bind_address(bind_address)
+        self._ssl_context = ssl_context
         self._server: ThreadingHTTPServer | None = None
-        if bind is not None:
-            self._server = ThreadingHTTPServer(bind, self._handler_class())
-            self._server.daemon_threads = True
-            if ssl_context is not None:
-                # Handshakes happen in each connection's thread, not in the accept loop.
-                self._server.socket = ssl_context.wrap_socket(
-                    self._server.socket, server_side=True, do_handshake_on_connect=False
-                )
+        self._bound = threading.Event()
 
     @property
     def address(self) -> str | None:
-        """``host:port`` actually bound, or None when disabled."""
-        if self._server is None:
+        """``host:port`` actually bound, or None when disabled or not started yet."""
+        server = self._server
+        if server is None:
             return None
-        host, port = self._server.server_address[:2]
+        host, port = server.server_address[:2]
         return f"{host!s}:{port}"
+
+    def wait_bound(self, timeout: float | None = None) -> bool:
+        """Block until ``start`` has bound the port (or found the endpoint disabled)."""
+        return self._bound.wait(timeout)
 
     def need_leader_election(self) -> bool:
         return False
 
     def start(self, stop: threading.Event) -> None:
-        if self._server is None:
+        """Bind, serve until ``stop``, then close the port and the serving thread."""
+        if self._bind is None:
+            self._bound.set()
             stop.wait()
             return
-        thread = threading.Thread(target=self._server.serve_forever, name=self.name, daemon=True)
+        server = ThreadingHTTPServer(self._bind, self._handler_class())
+        server.daemon_threads = True
+        if self._ssl_context is not None:
+            # Handshakes happen in each connection's thread, not in the accept loop.
+            server.socket = self._ssl_context.wrap_socket(
+                server.socket, server_side=True, do_handshake_on_connect=False
+            )
+        self._server = server
+        self._bound.set()
+        thread = threading.Thread(target=server.serve_forever, name=self.name, daemon=True)
         thread.start()
-        stop.wait()
-        self._server.shutdown()
-        self._server.server_close()
+        try:
+            stop.wait()
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join()
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         routes = self._routes

@@ -158,9 +158,10 @@ def test_graceful_shutdown_finishes_in_flight_reconcile(
 
 
 def test_probes(manager: Manager, running: RunningManager) -> None:
+    assert manager.probe_server.address is None, "no port is bound before start"
     running.start()
+    assert manager.probe_server.wait_bound(15)
     base = f"http://{manager.probe_server.address}"
-    wait_for(lambda: manager.probe_server.address is not None)
 
     def ready() -> bool:
         try:

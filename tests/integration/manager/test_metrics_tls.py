@@ -52,6 +52,7 @@ def test_rotated_metrics_certificate_is_served(kubeconfig: Path, tmp_path: Path)
     thread = threading.Thread(target=manager.start, args=(stop,), daemon=True)
     thread.start()
     try:
+        assert manager.metrics_server.wait_bound(15)
         address = manager.metrics_server.address
         assert address is not None
         wait_for(lambda: _served_name(address) == "first", timeout=15)
