@@ -1,6 +1,11 @@
 """Controllers: a work queue, sources feeding it and workers calling a reconciler."""
 
-from reconcile.controller.controller import PANIC_TYPES, Controller, reconcile_deadline
+from reconcile.controller.controller import (
+    PANIC_TYPES,
+    Controller,
+    WorkerDied,
+    reconcile_deadline,
+)
 from reconcile.controller.metrics import ControllerMetrics
 from reconcile.controller.options import ControllerOptions
 
@@ -9,5 +14,6 @@ __all__ = [
     "Controller",
     "ControllerMetrics",
     "ControllerOptions",
+    "WorkerDied",
     "reconcile_deadline",
 ]

@@ -9,6 +9,7 @@ from typing import Any
 from examples.configmap_controller import CONFIGMAP, WIDGET, setup
 from reconcile.builder import ControllerBuilder
 from reconcile.client import Client
+from reconcile.clock import FakeClock
 from reconcile.errors import NotFound
 from reconcile.manager import Manager
 from reconcile.reconciler import Request, Result
@@ -145,16 +146,35 @@ def test_burst_of_updates_collapses(
 def test_graceful_shutdown_finishes_in_flight_reconcile(
     client: Client, manager: Manager, running: RunningManager
 ) -> None:
+    clock = FakeClock()
     gate = Gate(manager.client, hold_first=True)  # type: ignore[arg-type]
-    ControllerBuilder(manager).for_(CONFIGMAP).named("slow").complete(gate)
+    controller = (
+        ControllerBuilder(manager)
+        .for_(CONFIGMAP)
+        .named("slow")
+        .with_options(clock=clock)
+        .complete(gate)
+    )
     client.create(_cm("inflight", "x"))
     running.start()
     assert gate.entered.wait(15)
     running.stop.set()
-    threading.Timer(0.2, gate.release.set).start()
+    # The controller is draining (its queue shut down) while the reconcile is held: the
+    # manager must still be running, and nothing seen yet.
+    wait_for(controller.queue.shutting_down, timeout=15, what="the controller to start draining")
+    assert running.thread.is_alive(), "the manager returned with a reconcile in flight"
+    assert gate.seen == []
+    clock.step(4.0)  # the held reconcile "takes" four seconds of controller time
+    gate.release.set()
     running.thread.join(15)
     assert gate.seen == ["x"], "the in-flight reconcile completed before the manager returned"
     assert running.error is None
+    assert (
+        manager.registry.get_sample_value(
+            "controller_runtime_reconcile_time_seconds_sum", {"controller": "slow"}
+        )
+        == 4.0
+    )
 
 
 def test_probes(manager: Manager, running: RunningManager) -> None:

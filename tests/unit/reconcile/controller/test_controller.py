@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
-from reconcile.controller import Controller, ControllerOptions
+from reconcile.clock import FakeClock
+from reconcile.controller import Controller, ControllerOptions, reconcile_deadline
+from reconcile.controller.controller import WorkerDied
 from reconcile.errors import TerminalError
 from reconcile.handler import EnqueueRequestForObject
 from reconcile.reconciler import ReconcilerFunc, Request, Result
@@ -163,3 +165,58 @@ def test_options_validation() -> None:
 def test_result_rejects_negative_requeue_after() -> None:
     with pytest.raises(ValueError, match="requeue_after must be >= 0"):
         Result(requeue_after=-1)
+
+
+def test_dead_worker_stops_the_controller_with_an_error(caplog: pytest.LogCaptureFixture) -> None:
+    """recover_panic=False: a bug kills the worker, and the controller says so and stops."""
+
+    def buggy(request: Request) -> Result:
+        raise KeyError("spec")
+
+    channel = Channel(EnqueueRequestForObject())
+    controller = Controller(
+        "fatal",
+        ReconcilerFunc(buggy),
+        sources=[channel],
+        options=ControllerOptions(rate_limiter=FAST, recover_panic=False),
+    )
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            controller.start(threading.Event())
+        except BaseException as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    channel.send(_obj("a"))
+    thread.join(10)
+    assert not thread.is_alive(), "the controller returned although nobody set stop"
+    assert len(errors) == 1 and isinstance(errors[0], WorkerDied)
+    assert "KeyError" in str(errors[0]) and isinstance(errors[0].__cause__, KeyError)
+    assert any("worker died" in r.getMessage() for r in caplog.records)
+
+
+def test_reconcile_time_and_deadline_follow_the_injected_clock(
+    harnesses: list[Harness],
+) -> None:
+    clock = FakeClock()
+    entered, release = threading.Event(), threading.Event()
+    deadlines: list[float | None] = []
+
+    def slow(request: Request) -> Result:
+        deadlines.append(reconcile_deadline())
+        entered.set()
+        release.wait(10)
+        return Result()
+
+    harness = Harness(slow, clock=clock, reconcile_timeout=30.0)
+    harnesses.append(harness)
+    harness.channel.send(_obj("a"))
+    assert entered.wait(10)
+    assert deadlines == [clock.now() + 30.0]
+    clock.step(2.5)
+    release.set()
+    wait_for(lambda: harness.metric("controller_runtime_reconcile_total", result="success") == 1)
+    assert harness.metric("controller_runtime_reconcile_time_seconds_sum") == 2.5

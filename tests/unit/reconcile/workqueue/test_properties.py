@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import threading
+import time
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -33,6 +35,7 @@ class Ledger:
         self.last_start: dict[str, int] = {}
         self.active: set[str] = set()
         self.overlaps: list[str] = []
+        self.errors: list[str] = []
         self.busy = 0
 
     def before_add(self, key: str) -> None:
@@ -52,6 +55,15 @@ class Ledger:
             self.active.discard(key)
 
 
+def _work_while_holding(key: str) -> None:
+    """Hold the key while doing real work and yielding the GIL, so that a queue handing one
+    key to two workers would be caught with both inside ``start``..``finish``."""
+    digest = key.encode()
+    for _ in range(20):
+        digest = hashlib.sha256(digest).digest()
+        time.sleep(0)  # yield to the other workers (not a wait for anything)
+
+
 @settings(max_examples=40, deadline=None)
 @given(operations=OPERATIONS, workers=st.integers(min_value=1, max_value=4))
 def test_no_key_runs_twice_at_once_and_every_add_is_processed(
@@ -63,12 +75,17 @@ def test_no_key_runs_twice_at_once_and_every_add_is_processed(
     ledger = Ledger()
 
     def work() -> None:
+        # Failures are recorded, not asserted: an assert in this thread could not fail the test.
         while True:
             key, shutdown = queue.get()
             if shutdown:
                 return
-            assert key is not None
+            if key is None:
+                with ledger.lock:
+                    ledger.errors.append("get returned no key without shutdown")
+                continue
             ledger.start(key)
+            _work_while_holding(key)
             ledger.finish(key)
             queue.done(key)
             with ledger.lock:
@@ -99,6 +116,7 @@ def test_no_key_runs_twice_at_once_and_every_add_is_processed(
         thread.join(10)
         assert not thread.is_alive()
 
+    assert ledger.errors == []
     assert ledger.overlaps == []
     for key, added in ledger.last_add.items():
         assert ledger.last_start.get(key, -1) > added, f"{key} not processed after its last add"
