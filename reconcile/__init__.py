@@ -15,7 +15,15 @@ from reconcile._lazy import lazy_exports
 if TYPE_CHECKING:
     from reconcile.builder import ControllerBuilder
     from reconcile.cache import CacheOptions, InformerCache
-    from reconcile.client import Client, RestConfig, merge_from, retry_on_conflict
+    from reconcile.client import (
+        Client,
+        ObjectClient,
+        Reader,
+        RestConfig,
+        Writer,
+        merge_from,
+        retry_on_conflict,
+    )
     from reconcile.controller import Controller, ControllerOptions
     from reconcile.errors import (
         AlreadyExists,
@@ -62,6 +70,9 @@ _EXPORTS = {
     "Manager": "reconcile.manager.manager",
     "ManagerOptions": "reconcile.manager.options",
     "NotFound": "reconcile.errors",
+    "ObjectClient": "reconcile.client.interfaces",
+    "Reader": "reconcile.client.interfaces",
+    "Writer": "reconcile.client.interfaces",
     "Reconciler": "reconcile.reconciler",
     "ReconcilerFunc": "reconcile.reconciler",
     "Request": "reconcile.reconciler",
@@ -96,6 +107,8 @@ __all__ = [
     "Manager",
     "ManagerOptions",
     "NotFound",
+    "ObjectClient",
+    "Reader",
     "Reconciler",
     "ReconcilerFunc",
     "Request",
@@ -103,6 +116,7 @@ __all__ = [
     "Result",
     "TerminalError",
     "TooManyRequests",
+    "Writer",
     "__version__",
     "merge_from",
     "retry_on_conflict",

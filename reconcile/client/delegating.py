@@ -3,39 +3,27 @@
 Reads of a kind start its informer on first use, so a reconciler reading Pods caches Pods.
 Kinds listed in ``uncached`` always go to the server (Secrets a controller reads once,
 objects too numerous to cache). Writes are never cached: read-your-writes may lag until
-the watch delivers them, which level-triggered reconcilers tolerate by design.
+the watch delivers them, which level-triggered reconcilers tolerate by design. ``limit``
+and ``continue_token`` go to whichever reader serves the kind: the cache honours ``limit``
+and refuses ``continue_token`` (it cannot resume a list), the API server honours both.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from reconcile.client.client import Client, StatusWriter
+from reconcile.client.interfaces import Reader
 from reconcile.gvk import GroupVersionKind, KindLike, gvk_of
 
-__all__ = ["CacheReader", "DelegatingClient"]
-
-
-class CacheReader(Protocol):
-    def get(self, kind: KindLike, name: str, namespace: str | None = None) -> dict[str, Any]: ...
-
-    def list(
-        self,
-        kind: KindLike,
-        *,
-        namespace: str | None = None,
-        label_selector: str | Mapping[str, str] | None = None,
-        field_selector: str | None = None,
-    ) -> dict[str, Any]: ...
+__all__ = ["DelegatingClient"]
 
 
 class DelegatingClient:
     """A Client whose get/list come from ``cache``."""
 
-    def __init__(
-        self, client: Client, cache: CacheReader, *, uncached: Iterable[KindLike] = ()
-    ) -> None:
+    def __init__(self, client: Client, cache: Reader, *, uncached: Iterable[KindLike] = ()) -> None:
         self.direct = client
         self.cache = cache
         self._uncached: set[GroupVersionKind] = {gvk_of(k) for k in uncached}
@@ -55,14 +43,15 @@ class DelegatingClient:
         limit: int | None = None,
         continue_token: str | None = None,
     ) -> dict[str, Any]:
-        options: dict[str, Any] = {
-            "namespace": namespace,
-            "label_selector": label_selector,
-            "field_selector": field_selector,
-        }
-        if gvk_of(kind) in self._uncached:
-            return self.direct.list(kind, limit=limit, continue_token=continue_token, **options)
-        return self.cache.list(kind, **options)
+        reader: Reader = self.direct if gvk_of(kind) in self._uncached else self.cache
+        return reader.list(
+            kind,
+            namespace=namespace,
+            label_selector=label_selector,
+            field_selector=field_selector,
+            limit=limit,
+            continue_token=continue_token,
+        )
 
     def create(self, obj: dict[str, Any], **options: Any) -> dict[str, Any]:
         return self.direct.create(obj, **options)

@@ -96,7 +96,7 @@ def _wait(on_throttled: OnThrottled | None) -> Callable[[RetryCallState], float]
         error = state.outcome.exception() if state.outcome is not None else None
         delay = float(_BACKOFF(state))
         if isinstance(error, TooManyRequests):
-            if error.retry_after:
+            if error.retry_after is not None:
                 delay = min(error.retry_after, MAX_RETRY_AFTER)
             if on_throttled is not None:
                 on_throttled(error, delay)
