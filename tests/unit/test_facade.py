@@ -17,5 +17,5 @@ def test_lazy_exports_match_all() -> None:
 
     for package in (reconcile, reconcile.client):
         exported = set(package.__all__) - {"__version__"}
-        assert exported == set(package._EXPORTS), package.__name__  # type: ignore[attr-defined]
+        assert exported == set(package._EXPORTS), package.__name__
         assert set(dir(package)) >= exported
