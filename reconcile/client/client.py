@@ -23,7 +23,6 @@ from reconcile.client.retry import (
     with_write_retries,
 )
 from reconcile.client.transport import Transport, WatchStream
-from reconcile.errors import TooManyRequests
 from reconcile.gvk import GroupVersionKind, KindLike, gvk_of
 
 __all__ = ["Client", "StatusWriter", "label_selector_string"]
@@ -161,17 +160,20 @@ class Client:
         except Exception as error:
             if not is_safe_to_repeat_write(error) or self.write_retry_deadline <= 0:
                 raise
-            # The server did nothing (429, or no connection): repeat after its Retry-After.
-            self._throttled(error)
-            return with_write_retries(
-                send,
-                deadline=self.write_retry_deadline,
-                on_throttled=self.transport.throttle_log.server_side,
-            )
+            first_failure: list[Exception] = [error]
 
-    def _throttled(self, error: Exception) -> None:
-        if isinstance(error, TooManyRequests):
-            self.transport.throttle_log.server_side(error, error.retry_after or 0.0)
+        def again() -> dict[str, Any]:
+            # Replays the first failure so its Retry-After sets the wait before the resend.
+            if first_failure:
+                raise first_failure.pop()
+            return send()
+
+        # The server did nothing (429, or no connection): repeat after its Retry-After.
+        return with_write_retries(
+            again,
+            deadline=self.write_retry_deadline,
+            on_throttled=self.transport.throttle_log.server_side,
+        )
 
     def create(
         self, obj: dict[str, Any], *, field_manager: str | None = None, dry_run: bool = False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -36,10 +37,13 @@ def test_default_config_has_no_client_side_limiter(client: Client) -> None:
 def test_write_honours_retry_after_and_logs_throttling_once(
     client: Client, apiserver: APIServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    apiserver.faults.fail(code=429, verb="create", resource="configmaps", count=2, retry_after=0)
+    apiserver.faults.fail(code=429, verb="create", resource="configmaps", retry_after=1)
+    apiserver.faults.fail(code=429, verb="create", resource="configmaps", retry_after=0)
     before = apiserver.faults.count("create", "configmaps")
+    started = time.monotonic()
     with caplog.at_level(logging.WARNING, logger="reconcile.client.transport"):
         created = client.create(_cm("throttled"))
+    assert time.monotonic() - started >= 1.0, "the first Retry-After: 1 was waited out"
     assert created["metadata"]["name"] == "throttled"
     assert apiserver.faults.count("create", "configmaps") - before == 3
     throttled = [r for r in caplog.records if r.getMessage().startswith("server is throttling")]
