@@ -123,7 +123,7 @@ class Slot:
 
     OBJECT_MARKERS: ClassVar[tuple[SchemaMarker, ...]] = (
         Rule(
-            "self.state == 'Idle' ? !has(self.task) : has(self.task)",
+            "(has(self.state) && self.state != 'Idle') == has(self.task)",
             "a Reserved or Running slot names its task; an Idle slot has none",
             field_path=".task",
         ),

@@ -64,7 +64,7 @@ Metric = Literal["ReadIOPS", "WriteIOPS", "ReadBPS", "WriteBPS"]
 
 NamespaceName = Annotated[str, MinLength(1), MaxLength(63), Pattern(DNS_LABEL)]
 ContainerName = Annotated[str, MinLength(1), MaxLength(63), Pattern(DNS_LABEL)]
-ContainerID = Annotated[str, MaxLength(128)]
+ContainerID = Annotated[str, MaxLength(96)]
 Rate = Annotated[int, Minimum(1)]
 
 

@@ -135,7 +135,7 @@ class Restart:
     """The signal that killed it (exitCode - 128), for exit codes above 128."""
     message: Annotated[str, MaxLength(256)] = ""
     """The start of the termination message."""
-    container_id: Annotated[str, MaxLength(128)] = ""
+    container_id: Annotated[str, MaxLength(96)] = ""
     """ID of the stopped container (runtime://id)."""
 
 
