@@ -103,13 +103,13 @@ class InProcessManagers:
             )
             thread.start()
             self._threads.append(thread)
-            log.info("started in-process", extra={"process": name})
+            log.info("started in-process", extra={"component": name})
 
     def _run(self, name: str, manager: Manager, stop: threading.Event) -> None:
         try:
             manager.start(stop)
         except BaseException as error:
-            log.error("in-process manager failed", extra={"process": name, "error": str(error)})
+            log.error("in-process manager failed", extra={"component": name, "error": str(error)})
             if self._on_error is not None:
                 self._on_error(name, error)
 
