@@ -35,6 +35,18 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "controllers.dev",
         "run a development cluster: embedded API server and every controller",
     ),
+    "run": (
+        "controllers.run",
+        "run the manager: every operator's controllers, with leader election",
+    ),
+    "agent": (
+        "controllers.agent",
+        "run the node agent of this node (no leader election)",
+    ),
+    "crdgen": (
+        "controllers.crdgen",
+        "write config/crd/bases/*.yaml from the API types in crds/",
+    ),
 }
 
 

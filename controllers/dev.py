@@ -1,17 +1,22 @@
 """``kreconcile dev``: a whole development cluster in one process.
 
 Starts the embedded API server with its state in ``--state-dir`` (sqlite, so objects survive
-a restart of ``kreconcile dev``) and a simulated kubelet with a few nodes, writes a
-kubeconfig there and prints how to use it.
+a restart of ``kreconcile dev``) and a simulated kubelet with a few nodes, installs the
+kreconcile.io CRDs, runs the manager with every operator and one node agent per simulated
+node in this process (``controllers.inprocess``), writes a kubeconfig there and prints how
+to use it.
 Ctrl-C (SIGINT) or SIGTERM stops everything within a few seconds.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import threading
 from pathlib import Path
 
+from controllers.inprocess import InProcessManagers, install_crds
+from controllers.operators import load_operators
 from reconcile.apiserver import APIServer, ServerOptions
 from reconcile.client import Client, RestConfig
 from reconcile.envtest.kubelet import SimulatedKubelet
@@ -19,6 +24,8 @@ from reconcile.log import setup_logging
 from reconcile.manager.signals import setup_signal_handler
 
 __all__ = ["add_arguments", "run"]
+
+log = logging.getLogger(__name__)
 
 
 DEFAULT_STATE_DIR = ".kreconcile/dev"
@@ -36,6 +43,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--chaos-rate", type=float, default=0.0, help="random container restarts per second"
+    )
+    parser.add_argument(
+        "--config",
+        default=None,
+        help="the operators' configuration file (as for kreconcile run), hot-reloaded",
+    )
+    parser.add_argument(
+        "--metrics-bind-address",
+        default="0",
+        help='serve the manager\'s /metrics here, e.g. 127.0.0.1:8080 (default "0": off)',
     )
 
 
@@ -58,6 +75,30 @@ def _banner(kubeconfig: Path, url: str) -> str:
     )
 
 
+def _start_operators(
+    args: argparse.Namespace, client: Client, config: RestConfig, state: Path, stop: threading.Event
+) -> tuple[InProcessManagers, list[str]]:
+    """Install the CRDs, then run the manager and one agent per node until ``stop``."""
+    install_crds(client)
+    failed: list[str] = []
+
+    def on_error(name: str, _error: BaseException) -> None:
+        failed.append(name)
+        stop.set()
+
+    managers = InProcessManagers(
+        config,
+        load_operators(),
+        nodes=[n for n in args.nodes.split(",") if n],
+        cgroup_dir=state / "cgroup",
+        config_path=Path(args.config) if args.config else None,
+        metrics_bind_address=args.metrics_bind_address,
+        on_error=on_error,
+    )
+    managers.start(stop)
+    return managers, failed
+
+
 def run(args: argparse.Namespace) -> int:
     setup_logging()
     state = Path(args.state_dir).resolve()
@@ -67,17 +108,26 @@ def run(args: argparse.Namespace) -> int:
     server.start()
     try:
         kubeconfig = server.write_kubeconfig(state / "kubeconfig")
+        config = RestConfig.from_kubeconfig(kubeconfig)
         kubelet = SimulatedKubelet(
-            Client(RestConfig.from_kubeconfig(kubeconfig)),
+            Client(config),
             nodes=[n for n in args.nodes.split(",") if n],
             chaos_rate=args.chaos_rate,
         )
         thread = threading.Thread(target=kubelet.start, args=(stop,), name="kubelet", daemon=True)
         thread.start()
+        try:
+            managers, failed = _start_operators(args, Client(config), config, state, stop)
+        except Exception as error:
+            log.error("operators setup failed", extra={"error": str(error)})
+            stop.set()
+            thread.join(5)
+            return 1
         print(_banner(kubeconfig, server.url), flush=True)
         stop.wait()
+        stuck = managers.join(35)
         thread.join(5)
     finally:
         server.stop()
     print("kreconcile dev: stopped", flush=True)
-    return 0
+    return 1 if failed or stuck else 0

@@ -6,8 +6,9 @@
   deleted, then disappears.
 - Orphan: the owner's references are removed from its dependents (``orphan`` finalizer),
   then the owner disappears and the dependents stay.
-- A Terminating namespace has its contents deleted; once empty, the ``kubernetes``
-  finalizer is removed and the namespace goes.
+- A Terminating namespace has its contents deleted (``NAMESPACE_CLEANUP_DELAY`` seconds
+  after it turned Terminating); once empty, the ``kubernetes`` finalizer is removed and the
+  namespace goes.
 
 Work is scheduled on the event loop after the write that caused it, never inside it, so a
 store listener never re-enters the store while it emits.
@@ -26,9 +27,18 @@ from reconcile.apiserver.resources import ResourceInfo
 from reconcile.apiserver.status import StatusError
 from reconcile.apiserver.storage import Event, GroupResource
 
-__all__ = ["Lifecycle"]
+__all__ = ["NAMESPACE_CLEANUP_DELAY", "Lifecycle"]
 
 log = logging.getLogger(__name__)
+
+NAMESPACE_CLEANUP_DELAY = 1.0
+"""Seconds between a namespace turning Terminating and the deletion of its contents.
+
+kube-controller-manager's namespace controller first rediscovers every resource type, then
+deletes collection by collection, so a client deleting the namespace's objects right after
+the namespace itself still finds them: ``kubectl delete -k`` deletes in apply order,
+Namespace first, and exits non-zero on the first NotFound.
+"""
 
 _NAMESPACES: GroupResource = ("", "namespaces")
 ObjectKey = tuple[GroupResource, str, str]
@@ -42,6 +52,7 @@ class Lifecycle:
         self._loop = loop
         self._dependents: dict[str, set[ObjectKey]] = defaultdict(set)
         self._uids: dict[ObjectKey, str] = {}
+        self._terminating_since: dict[str, float] = {}
         for gr, stored in api.store.all_objects():
             self._index(gr, stored.obj)
         api.store.listeners.append(self._on_event)
@@ -195,6 +206,12 @@ class Lifecycle:
     def _terminate_namespace(self, namespace: str) -> None:
         ns = self._get((_NAMESPACES, "", namespace))
         if ns is None or not ns["metadata"].get("deletionTimestamp"):
+            self._terminating_since.pop(namespace, None)
+            return
+        since = self._terminating_since.setdefault(namespace, self._loop.time())
+        wait = since + NAMESPACE_CLEANUP_DELAY - self._loop.time()
+        if wait > 0:
+            self._loop.call_later(wait, self._guarded, self._terminate_namespace, namespace)
             return
         remaining = 0
         for info in list(self._api.registry):
@@ -211,4 +228,5 @@ class Lifecycle:
         if new["metadata"].get("finalizers"):
             self._write((_NAMESPACES, "", namespace), new)
             return
+        self._terminating_since.pop(namespace, None)
         self._api.store.remove(_NAMESPACES, "", namespace)

@@ -98,10 +98,13 @@ def jsonpath(expression: str, obj: Any) -> list[Any]:
     return nodes
 
 
-def _cell(value: list[Any], column_type: str) -> Any:
+def _cell(value: list[Any], column_type: str, now: dt.datetime) -> Any:
     if not value:
         return None
     first = value[0]
+    if column_type == "date":
+        # kube-apiserver renders date columns as ages (ConvertToHumanReadableDateType)
+        return _since(first, now) if isinstance(first, str) else None
     if isinstance(first, dict | list):
         return json.dumps(first, separators=(",", ":"))
     if column_type == "string" and not isinstance(first, str):
@@ -262,9 +265,9 @@ def _columns(
         def custom_row(obj: dict[str, Any], now: dt.datetime) -> Row:
             cells: Row = [obj["metadata"]["name"]]
             if not declared:
-                return [*cells, obj["metadata"].get("creationTimestamp")]
+                return [*cells, _age(obj, now)]
             return cells + [
-                _cell(jsonpath(c["jsonPath"], obj), c.get("type", "string")) for c in declared
+                _cell(jsonpath(c["jsonPath"], obj), c.get("type", "string"), now) for c in declared
             ]
 
         return columns, custom_row

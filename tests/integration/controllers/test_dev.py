@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -10,7 +11,10 @@ import time
 from pathlib import Path
 
 from tests.conftest import Kubectl
+from tests.integration.config.manifests import CONFIG
 from tests.waiting import wait_for
+
+SAMPLES = CONFIG / "samples"
 
 
 def _start(state: Path) -> subprocess.Popen[str]:
@@ -39,11 +43,21 @@ def test_dev_serves_kubectl_and_survives_restart(tmp_path: Path) -> None:
         kubectl = Kubectl(kubeconfig, tmp_path / "cache")
         manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: remembered}\n"
         assert "created" in kubectl("apply", "-f", "-", input=manifest)
+        wait_for(
+            lambda: (
+                kubectl.run("get", "crd", "agentpools.kreconcile.io", check=False).returncode == 0
+            ),
+            timeout=30,
+            what="the kreconcile.io CRDs",
+        )
+        assert kubectl("apply", "-f", str(SAMPLES)).count(" created") == 3
         assert _stop_within(process, 5) < 5
         assert process.stdout is not None
         output = process.stdout.read()
         assert f"kubeconfig: {kubeconfig}" in output
         assert "kubectl apply -k config/default" in output
+        started = set(re.findall(r'msg="started in-process" component=(\S+)', output))
+        assert started == {"manager", "agent/node-1", "agent/node-2", "agent/node-3"}
     finally:
         if process.poll() is None:
             process.kill()
