@@ -47,6 +47,10 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "controllers.crdgen",
         "write config/crd/bases/*.yaml from the API types in crds/",
     ),
+    "slots": (
+        "controllers.agentpool.cli",
+        "claim, start, release or list the task slots of an AgentPool",
+    ),
 }
 
 

@@ -45,6 +45,7 @@ __all__ = [
     "AgentPoolStatus",
     "PendingClaim",
     "PodSlots",
+    "PodState",
     "PodTemplate",
     "PodTemplateMetadata",
     "Slot",
@@ -56,6 +57,7 @@ MAX_REPLICAS = 200
 MAX_SLOTS_PER_AGENT = 16
 
 SlotState = Literal["Idle", "Reserved", "Running"]
+PodState = Literal["Starting", "Ready", "NotReady", "Unknown", "Failed", "Terminating", "Removing"]
 TaskID = Annotated[str, MinLength(1), MaxLength(64)]
 Replicas = Annotated[int, Minimum(0), Maximum(MAX_REPLICAS)]
 Count = Annotated[int, Minimum(0)]
@@ -149,6 +151,11 @@ class PodSlots:
     """Pod name; the key of the entry."""
     uid: Annotated[str, MaxLength(36)] = ""
     """UID of the pod the slots belong to (a recreated pod starts a new entry)."""
+    state: PodState = "Starting"
+    """What the pool last saw of the pod: Starting (never Ready yet), Ready, NotReady (was
+    Ready), Unknown (its node stopped reporting), Failed (ended; its tasks went back to
+    pending), Terminating (deleted by someone else), or Removing (chosen by the autoscaler
+    for scale-down). Only a Ready pod's idle slots are handed out."""
     slots: Annotated[list[Slot], ListMap(("index",)), MaxItems(MAX_SLOTS_PER_AGENT)] = field(
         default_factory=list
     )

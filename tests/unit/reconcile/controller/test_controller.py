@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry
 from reconcile.clock import FakeClock
 from reconcile.controller import Controller, ControllerOptions, reconcile_deadline
 from reconcile.controller.controller import WorkerDied
-from reconcile.errors import TerminalError
+from reconcile.errors import CacheSyncTimeout, TerminalError
 from reconcile.handler import EnqueueRequestForObject
 from reconcile.reconciler import ReconcilerFunc, Request, Result
 from reconcile.source import Channel
@@ -220,3 +220,49 @@ def test_reconcile_time_and_deadline_follow_the_injected_clock(
     release.set()
     wait_for(lambda: harness.metric("controller_runtime_reconcile_total", result="success") == 1)
     assert harness.metric("controller_runtime_reconcile_time_seconds_sum") == 2.5
+
+
+class _NeverSynced:
+    """A source whose cache never syncs (its kind is not installed, say)."""
+
+    def start(self, queue: Any) -> None:
+        pass
+
+    def wait_for_sync(self, timeout: float) -> bool:
+        threading.Event().wait(timeout)
+        return False
+
+
+def test_stop_ends_a_controller_still_waiting_for_its_caches() -> None:
+    controller = Controller(
+        "unsynced",
+        ReconcilerFunc(lambda request: Result()),
+        sources=[_NeverSynced()],
+        options=ControllerOptions(cache_sync_timeout=120.0),
+    )
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            controller.start(stop)
+        except BaseException as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    stop.set()
+    thread.join(5)
+    assert not thread.is_alive(), "stop did not end the wait for the caches"
+    assert errors == []
+
+
+def test_caches_that_never_sync_fail_the_controller_after_the_timeout() -> None:
+    controller = Controller(
+        "unsynced",
+        ReconcilerFunc(lambda request: Result()),
+        sources=[_NeverSynced()],
+        options=ControllerOptions(cache_sync_timeout=0.3),
+    )
+    with pytest.raises(CacheSyncTimeout, match=r"did not sync within 0\.3s"):
+        controller.start(threading.Event())
