@@ -36,9 +36,7 @@ __all__ = [
     "load_operators",
 ]
 
-OPERATORS: tuple[tuple[str, str], ...] = (
-    ("agentpool", "controllers.agentpool"),
-)
+OPERATORS: tuple[tuple[str, str], ...] = (("agentpool", "controllers.agentpool"),)
 """(config section name, package) of every operator, in start order.
 
 The operators' packages (``restarts``, ``iolimit``, ``agentpool``) add their line here.
