@@ -85,7 +85,8 @@ def decide(
     excess = len(active) - desired
     if excess == 0:
         return ScaleDecision()
-    window = dt.timedelta(seconds=scaling.stabilization_seconds)
+    # +1 s: idleSince has whole seconds, rounded down, so this never cuts the window short
+    window = dt.timedelta(seconds=scaling.stabilization_seconds + 1)
     idle = [
         (parse_time(p["idleSince"]) + window, p)
         for p in active

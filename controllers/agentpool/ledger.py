@@ -38,6 +38,7 @@ __all__ = [
     "busy_in",
     "busy_slots",
     "claim",
+    "expiry",
     "find",
     "idle_ready_slots",
     "make_idle",
@@ -60,6 +61,14 @@ BUSY = ("Reserved", "Running")
 def rfc3339(moment: dt.datetime) -> str:
     """A metav1.Time string (UTC, whole seconds), as the ledger stores times."""
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def expiry(start: dt.datetime, ttl: int) -> str:
+    """``start`` + ``ttl`` seconds, rounded up to a whole second (never earlier than due)."""
+    due = start + dt.timedelta(seconds=ttl)
+    if due.microsecond:
+        due += dt.timedelta(microseconds=1_000_000 - due.microsecond)
+    return rfc3339(due)
 
 
 def parse_time(text: str) -> dt.datetime:
@@ -169,7 +178,7 @@ def _reserve(pod: Obj, slot: Obj, task: str, now: dt.datetime, ttl: int | None) 
     slot.clear()
     slot.update({"index": index, "state": "Reserved", "task": task, "since": rfc3339(now)})
     if ttl:
-        slot["expiresAt"] = rfc3339(now + dt.timedelta(seconds=ttl))
+        slot["expiresAt"] = expiry(now, ttl)
     pod.pop("idleSince", None)
     return SlotRef(pod["name"], index, "Reserved")
 

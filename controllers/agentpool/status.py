@@ -32,6 +32,7 @@ from controllers.agentpool.ledger import (
     MAX_PENDING,
     busy_in,
     busy_slots,
+    expiry,
     idle_ready_slots,
     make_idle,
     parse_time,
@@ -182,7 +183,7 @@ def _expire(status: Obj, ttl: int | None, now: dt.datetime) -> tuple[list[PoolEv
             if slot.get("state") != "Reserved":
                 continue
             if ttl and not slot.get("expiresAt") and slot.get("since"):
-                slot["expiresAt"] = rfc3339(parse_time(slot["since"]) + dt.timedelta(seconds=ttl))
+                slot["expiresAt"] = expiry(parse_time(slot["since"]), ttl)
             if not slot.get("expiresAt"):
                 continue
             expires = parse_time(slot["expiresAt"])
