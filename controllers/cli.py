@@ -59,8 +59,14 @@ def _load(module: str) -> _Subcommand:
     return loaded
 
 
-def build_parser(load: Callable[[str], _Subcommand] = _load) -> argparse.ArgumentParser:
-    """The full parser; each subcommand adds its own options."""
+def build_parser(
+    load: Callable[[str], _Subcommand] = _load, *, only: str | None = None
+) -> argparse.ArgumentParser:
+    """The full parser; each subcommand adds its own options.
+
+    ``only``: load just that subcommand's module (the others are listed, without their
+    options), so ``kreconcile slots ...`` does not pay for importing the API server.
+    """
     parser = argparse.ArgumentParser(
         prog="kreconcile",
         description="Kubernetes controllers in Python: framework, embedded API server, operators.",
@@ -70,8 +76,10 @@ def build_parser(load: Callable[[str], _Subcommand] = _load) -> argparse.Argumen
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text) in _SUBCOMMANDS.items():
-        command = load(module)
         sub_parser = sub.add_parser(name, help=help_text, description=help_text)
+        if only is not None and name != only:
+            continue
+        command = load(module)
         command.add_arguments(sub_parser)
         sub_parser.set_defaults(_run=command.run)
     return parser
@@ -79,8 +87,9 @@ def build_parser(load: Callable[[str], _Subcommand] = _load) -> argparse.Argumen
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``kreconcile`` console script."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(only=words[0] if words and words[0] in _SUBCOMMANDS else None)
+    args = parser.parse_args(words)
     run: Callable[[argparse.Namespace], int] | None = getattr(args, "_run", None)
     if run is None:
         parser.print_help()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 from controllers.agentpool.pods import POD, POOL_LABEL
@@ -68,3 +70,26 @@ def busy(entries: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
         for e in entries
         if any(s.get("state") in ("Reserved", "Running") for s in e["slots"])
     }
+
+
+class PodDeletions:
+    """Follows a namespace's pods: when each one was deleted, and its last state."""
+
+    def __init__(self, client: Client, namespace: str) -> None:
+        self.deleted: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._stream = client.watch(POD, namespace=namespace, timeout_seconds=120)
+        self._thread = threading.Thread(target=self._follow, daemon=True)
+        self._thread.start()
+
+    def _follow(self) -> None:
+        try:
+            for event in self._stream:
+                if event.get("type") == "DELETED":
+                    pod = event["object"]
+                    self.deleted[pod["metadata"]["name"]] = (time.time(), pod)
+        except Exception:
+            return
+
+    def close(self) -> None:
+        self._stream.close()
+        self._thread.join(5)

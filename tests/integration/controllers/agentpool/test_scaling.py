@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -19,6 +18,7 @@ from reconcile.conditions import find_condition
 from reconcile.gvk import GroupVersionKind
 from tests.integration.controllers.agentpool.conftest import Cluster
 from tests.integration.controllers.agentpool.pools import (
+    PodDeletions,
     busy,
     pod_uids,
     pool_manifest,
@@ -42,29 +42,6 @@ def _condition(client: Client, namespace: str, name: str, kind: str) -> dict[str
 def _events(client: Client, namespace: str, reason: str) -> list[dict[str, Any]]:
     items = client.list(EVENT, namespace=namespace)["items"]
     return [e for e in items if e.get("reason") == reason]
-
-
-class PodDeletions:
-    """Follows a namespace's pods: when each one was deleted, and its last state."""
-
-    def __init__(self, client: Client, namespace: str) -> None:
-        self.deleted: dict[str, tuple[float, dict[str, Any]]] = {}
-        self._stream = client.watch(POD, namespace=namespace, timeout_seconds=120)
-        self._thread = threading.Thread(target=self._follow, daemon=True)
-        self._thread.start()
-
-    def _follow(self) -> None:
-        try:
-            for event in self._stream:
-                if event.get("type") == "DELETED":
-                    pod = event["object"]
-                    self.deleted[pod["metadata"]["name"]] = (time.time(), pod)
-        except Exception:
-            return
-
-    def close(self) -> None:
-        self._stream.close()
-        self._thread.join(5)
 
 
 @pytest.fixture
