@@ -64,7 +64,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def default_namespace(kubeconfig: str | None) -> str:
+def default_namespace(
+    kubeconfig: str | None, service_account: Path = SERVICE_ACCOUNT_NAMESPACE
+) -> str:
     """kubectl's default: the context's namespace, a pod's own, else ``default``."""
     from kubernetes import config as k8s_config
 
@@ -76,7 +78,7 @@ def default_namespace(kubeconfig: str | None) -> str:
     except Exception:  # no kubeconfig: in a pod, or nothing configured
         pass
     try:
-        return SERVICE_ACCOUNT_NAMESPACE.read_text().strip() or "default"
+        return service_account.read_text().strip() or "default"
     except OSError:
         return "default"
 

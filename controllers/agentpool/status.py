@@ -174,21 +174,16 @@ def _sorted(pool_name: str, entries: list[Obj]) -> list[Obj]:
     return sorted(entries, key=lambda e: (ordinal(pool_name, e["name"]), e["name"]))
 
 
-def _expire(status: Obj, ttl: int | None, now: dt.datetime) -> tuple[list[PoolEvent], Any]:
-    """Step 2: reservations past expiresAt go back to idle; return events and the next one."""
+def _expire(status: Obj, ttl: int | None, now: dt.datetime) -> list[PoolEvent]:
+    """Step 2: reservations past expiresAt go back to idle, each with an Event."""
     events = []
-    upcoming: dt.datetime | None = None
     for entry in status.get("pods") or []:
         for slot in entry.get("slots") or []:
             if slot.get("state") != "Reserved":
                 continue
             if ttl and not slot.get("expiresAt") and slot.get("since"):
                 slot["expiresAt"] = expiry(parse_time(slot["since"]), ttl)
-            if not slot.get("expiresAt"):
-                continue
-            expires = parse_time(slot["expiresAt"])
-            if expires > now:
-                upcoming = expires if upcoming is None else min(upcoming, expires)
+            if not slot.get("expiresAt") or parse_time(slot["expiresAt"]) > now:
                 continue
             events.append(
                 PoolEvent(
@@ -199,7 +194,18 @@ def _expire(status: Obj, ttl: int | None, now: dt.datetime) -> tuple[list[PoolEv
                 )
             )
             make_idle(entry, slot, now)
-    return events, upcoming
+    return events
+
+
+def _next_expiry(status: Obj) -> dt.datetime | None:
+    """When the earliest reservation still standing expires."""
+    times = [
+        parse_time(slot["expiresAt"])
+        for entry in status.get("pods") or []
+        for slot in entry.get("slots") or []
+        if slot.get("state") == "Reserved" and slot.get("expiresAt")
+    ]
+    return min(times, default=None)
 
 
 def summarize(status: Obj, spec: Obj) -> tuple[int, int]:
@@ -320,8 +326,7 @@ def plan(pool: Obj, pods: list[Obj], now: dt.datetime, *, create_error: str | No
     status: Obj = copy.deepcopy(pool.get("status") or {})
     live = {p["metadata"]["name"]: p for p in pods}
     events = _sync_pods(status, name, live, scaling.slots_per_agent, now)
-    expired, next_expiry = _expire(status, ttl, now)
-    events += expired
+    events += _expire(status, ttl, now)
     place_pending(status, now=now, ttl=ttl)
     desired, wanted = summarize(status, spec)
     name_ok = len(name) <= MAX_POOL_NAME
@@ -351,7 +356,7 @@ def plan(pool: Obj, pods: list[Obj], now: dt.datetime, *, create_error: str | No
         generation=status["observedGeneration"],
         now=rfc3339(now),
     )
-    times = [t for t in (next_expiry, decision.next_check) if t is not None]
+    times = [t for t in (_next_expiry(status), decision.next_check) if t is not None]
     return Plan(
         status=status,
         create=create,
