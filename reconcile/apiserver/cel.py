@@ -6,6 +6,11 @@ the old object has a value at the same place (list items correlate by their map 
 values by key), exactly when kube-apiserver runs them. A failing rule becomes a 422 cause at
 the node's path (or ``fieldPath``), with the rule's ``message`` or ``messageExpression``.
 
+On update, a rule without ``oldSelf`` is not evaluated where the value equals its
+correlated old value: kube-apiserver's validation ratcheting (on by default since 1.30)
+ignores errors on unchanged values, so the outcome is the same, and a write that changes
+one entry of a large list map costs one entry's rules, not the whole list's.
+
 Programs are compiled once per rule text and cached; CRD admission compiles every rule so
 a syntax error rejects the CRD with the rule's location instead of failing every write.
 """
@@ -119,7 +124,7 @@ def _walk(
                     _MISSING,
                 )
             _walk(item, old_item, items, f"{path}[{index}]", causes)
-    _rules(value, old, schema, path, causes)
+    _rules(value, old, schema, path, causes, unchanged=old is not _MISSING and value == old)
 
 
 def _type_name(schema: dict[str, Any]) -> str:
@@ -127,13 +132,21 @@ def _type_name(schema: dict[str, Any]) -> str:
 
 
 def _rules(
-    value: Any, old: Any, schema: dict[str, Any], path: str, causes: list[dict[str, str]]
+    value: Any,
+    old: Any,
+    schema: dict[str, Any],
+    path: str,
+    causes: list[dict[str, str]],
+    *,
+    unchanged: bool = False,
 ) -> None:
     for rule in schema.get("x-kubernetes-validations") or []:
         expression = str(rule.get("rule", ""))
         transition = bool(_OLD_SELF.search(expression))
         if transition and old is _MISSING and not rule.get("optionalOldSelf"):
             continue
+        if unchanged and not transition:
+            continue  # ratcheting: an unchanged value keeps whatever it was admitted with
         activation = {"self": json_to_cel(value)}
         if transition and old is not _MISSING:
             activation["oldSelf"] = json_to_cel(old)

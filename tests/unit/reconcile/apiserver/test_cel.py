@@ -108,3 +108,19 @@ def test_compile_errors_point_at_the_rule() -> None:
     assert [c["field"] for c in causes] == [
         "spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule"
     ]
+
+
+def test_unchanged_values_are_ratcheted_changed_ones_validated() -> None:
+    """As kube-apiserver 1.30+: an update keeps a value that fails a (new) rule as long as
+    it does not change it; a changed value, and every transition rule, are checked."""
+    old = _spec(slots=[{"id": 1, "size": 0}, {"id": 2, "size": 4}])
+    assert (
+        validate(_spec(slots=[{"id": 1, "size": 0}, {"id": 2, "size": 5}]), SCHEMA, old=old) == []
+    )
+    touched = _spec(slots=[{"id": 1, "size": -1}, {"id": 2, "size": 3}])
+    assert [(c["field"], c["message"]) for c in validate(touched, SCHEMA, old=old)] == [
+        ("spec.slots[0]", "Forbidden: size must be positive"),
+        ("spec.slots[0]", 'Invalid value: "object": slots never shrink'),
+        ("spec.slots[1]", 'Invalid value: "object": slots never shrink'),
+    ]
+    assert len(validate(old, SCHEMA)) == 1, "a create has no old value: everything is checked"

@@ -105,3 +105,19 @@ def test_reapply_keeps_timestamps() -> None:
     first = apply(None, _obj(args=["x"]), manager="a", force=False, schema=SCHEMA)
     again = apply(first, _obj(args=["x"]), manager="a", force=False, schema=SCHEMA)
     assert again == first
+
+
+def test_an_update_owns_only_the_list_map_items_it_changed() -> None:
+    from reconcile.apiserver.fieldmanager import record_update
+
+    ports = [{"name": f"p{i}", "port": i} for i in range(200)]
+    old = _obj(ports=ports)
+    record_update(None, old, "creator", SCHEMA)
+    new = _obj(ports=[*ports[:150], {"name": "p150", "port": 9999}, *ports[151:]])
+    new["metadata"]["managedFields"] = old["metadata"]["managedFields"]
+    record_update(old, new, "editor", SCHEMA)
+    owners = {e["manager"]: from_fieldsv1(e["fieldsV1"]) for e in new["metadata"]["managedFields"]}
+    item = ("f:spec", "f:ports", 'k:{"name":"p150"}')
+    assert owners["editor"] == {(*item, "."), (*item, "f:port")}
+    assert ("f:spec", "f:ports", 'k:{"name":"p150"}', "f:port") not in owners["creator"]
+    assert ("f:spec", "f:ports", 'k:{"name":"p151"}', "f:port") in owners["creator"]
