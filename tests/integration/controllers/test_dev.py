@@ -51,6 +51,14 @@ def test_dev_serves_kubectl_and_survives_restart(tmp_path: Path) -> None:
             what="the kreconcile.io CRDs",
         )
         assert kubectl("apply", "-f", str(SAMPLES)).count(" created") == 3
+        wait_for(  # the AgentPool operator runs in dev: the sample pool gets its agent
+            lambda: (
+                kubectl("get", "agentpool", "ci-agents", "-o", "jsonpath={.status.readyReplicas}")
+                == "1"
+            ),
+            timeout=30,
+            what="the sample AgentPool's agent pod to be Ready",
+        )
         assert _stop_within(process, 5) < 5
         assert process.stdout is not None
         output = process.stdout.read()
