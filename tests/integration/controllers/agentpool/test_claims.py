@@ -7,7 +7,10 @@ import subprocess
 import threading
 from typing import Any
 
+import pytest
+
 from controllers.agentpool.cli import EXIT_PENDING
+from controllers.cli import main
 from tests.integration.controllers.agentpool.claimers import (
     Outcome,
     claim_in_processes,
@@ -80,38 +83,55 @@ def test_fifty_processes_never_share_a_slot(cluster: Cluster, namespace: str) ->
     _check(status(cluster.client, namespace, pool), outcomes)
 
 
-def _slots_cli(cluster: Cluster, namespace: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        command("slots", f"--kubeconfig={cluster.claimer_kubeconfig}", "-n", namespace, *args),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+def _slots(
+    cluster: Cluster, namespace: str, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str, str]:
+    """``kreconcile slots ARGS`` through the CLI's entry point: (exit code, stdout, stderr)."""
+    code = main(["slots", f"--kubeconfig={cluster.claimer_kubeconfig}", "-n", namespace, *args])
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
-def test_the_slots_cli_claims_starts_lists_and_releases(cluster: Cluster, namespace: str) -> None:
+def test_the_slots_cli_claims_starts_lists_and_releases(
+    cluster: Cluster, namespace: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     cluster.client.create(
         pool_manifest(namespace, "cli", minReplicas=1, maxReplicas=1, slotsPerAgent=1)
     )
     wait_ready(cluster.client, namespace, "cli", 1)
-    claimed = _slots_cli(cluster, namespace, "claim", "cli", "--task", "build-1")
-    assert (claimed.returncode, claimed.stdout) == (0, "reserved cli-0 slot 0\n"), claimed.stderr
-    queued = _slots_cli(cluster, namespace, "-o", "json", "claim", "cli", "--task", "build-2")
-    assert queued.returncode == EXIT_PENDING
-    assert json.loads(queued.stdout) == {"action": "claim", "state": "Pending", "position": 1}
+    assert _slots(cluster, namespace, capsys, "claim", "cli", "--task", "build-1") == (
+        0,
+        "reserved cli-0 slot 0\n",
+        "",
+    )
+    code, out, _ = _slots(
+        cluster, namespace, capsys, "-o", "json", "claim", "cli", "--task", "build-2"
+    )
+    assert (code, json.loads(out)) == (
+        EXIT_PENDING,
+        {"action": "claim", "state": "Pending", "position": 1},
+    )
     # an agent reports a start for a slot of another pod: refused, the ledger is the truth
-    wrong = _slots_cli(cluster, namespace, "start", "cli", "--task", "build-1", "--pod", "cli-9")
-    assert wrong.returncode == 1
-    assert "holds a slot on pod 'cli-0', not on 'cli-9'" in wrong.stderr
-    started = _slots_cli(cluster, namespace, "start", "cli", "--task", "build-1", "--pod", "cli-0")
-    assert started.stdout == "running cli-0 slot 0\n", started.stderr
-    listed = _slots_cli(cluster, namespace, "-o", "json", "list", "cli")
-    ledger = json.loads(listed.stdout)
+    code, _, err = _slots(
+        cluster, namespace, capsys, "start", "cli", "--task", "build-1", "--pod", "cli-9"
+    )
+    assert code == 1
+    assert "holds a slot on pod 'cli-0', not on 'cli-9'" in err
+    started = _slots(
+        cluster, namespace, capsys, "start", "cli", "--task", "build-1", "--pod", "cli-0"
+    )
+    assert started == (0, "running cli-0 slot 0\n", "")
+    code, out, _ = _slots(cluster, namespace, capsys, "-o", "json", "list", "cli")
+    ledger = json.loads(out)
     assert ledger["pods"][0]["slots"][0]["task"] == "build-1"
     assert [claim["task"] for claim in ledger["pending"]] == ["build-2"]
-    released = _slots_cli(cluster, namespace, "release", "cli", "--task", "build-1")
-    assert released.stdout == "released cli-0 slot 0\n"
-    waited = _slots_cli(cluster, namespace, "claim", "cli", "--task", "build-2", "--wait", "20")
-    assert (waited.returncode, waited.stdout) == (0, "reserved cli-0 slot 0\n")
+    released = _slots(cluster, namespace, capsys, "release", "cli", "--task", "build-1")
+    assert released == (0, "released cli-0 slot 0\n", "")
+    # the console script itself, as a workload runs it: waits for the freed slot
+    waited = subprocess.run(
+        command("slots", f"--kubeconfig={cluster.claimer_kubeconfig}", "-n", namespace,
+                "claim", "cli", "--task", "build-2", "--wait", "20"),
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert (waited.returncode, waited.stdout) == (0, "reserved cli-0 slot 0\n"), waited.stderr
     assert status(cluster.client, namespace, "cli")["busySlots"] == 1

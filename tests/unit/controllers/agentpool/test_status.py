@@ -45,6 +45,16 @@ def _pending(*tasks: str, since: str = at(-10)) -> list[dict[str, Any]]:
     return [{"task": t, "since": since} for t in tasks]
 
 
+def _one_idle_pod(*, idle_for: int) -> dict[str, Any]:
+    """A pool that may shrink to nothing, with one pod idle for ``idle_for`` s (window 60 s)."""
+    return pool(
+        minReplicas=0,
+        slotsPerAgent=1,
+        scaleDownStabilizationSeconds=60,
+        pods=[entry("p-0", idle(0), idle_since=at(-idle_for))],
+    )
+
+
 CASES = [
     pytest.param(
         Case(
@@ -235,12 +245,7 @@ CASES = [
     ),
     pytest.param(
         Case(
-            pool=pool(
-                minReplicas=0,
-                slotsPerAgent=1,
-                scaleDownStabilizationSeconds=60,
-                pods=[entry("p-0", idle(0), idle_since=at(-61))],
-            ),
+            pool=_one_idle_pod(idle_for=61),
             pods=[pod("p-0")],
             states={"p-0": "Removing"},
             delete=("p-0",),
@@ -251,12 +256,7 @@ CASES = [
     ),
     pytest.param(
         Case(
-            pool=pool(
-                minReplicas=0,
-                slotsPerAgent=1,
-                scaleDownStabilizationSeconds=60,
-                pods=[entry("p-0", idle(0), idle_since=at(-30))],
-            ),
+            pool=_one_idle_pod(idle_for=30),
             pods=[pod("p-0")],
             states={"p-0": "Ready"},
             requeue_in=31,

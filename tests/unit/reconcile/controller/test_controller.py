@@ -233,13 +233,17 @@ class _NeverSynced:
         return False
 
 
-def test_stop_ends_a_controller_still_waiting_for_its_caches() -> None:
-    controller = Controller(
+def _unsynced(cache_sync_timeout: float) -> Controller:
+    return Controller(
         "unsynced",
         ReconcilerFunc(lambda request: Result()),
         sources=[_NeverSynced()],
-        options=ControllerOptions(cache_sync_timeout=120.0),
+        options=ControllerOptions(cache_sync_timeout=cache_sync_timeout),
     )
+
+
+def test_stop_ends_a_controller_still_waiting_for_its_caches() -> None:
+    controller = _unsynced(120.0)
     stop = threading.Event()
     errors: list[BaseException] = []
 
@@ -258,11 +262,6 @@ def test_stop_ends_a_controller_still_waiting_for_its_caches() -> None:
 
 
 def test_caches_that_never_sync_fail_the_controller_after_the_timeout() -> None:
-    controller = Controller(
-        "unsynced",
-        ReconcilerFunc(lambda request: Result()),
-        sources=[_NeverSynced()],
-        options=ControllerOptions(cache_sync_timeout=0.3),
-    )
+    controller = _unsynced(0.3)
     with pytest.raises(CacheSyncTimeout, match=r"did not sync within 0\.3s"):
         controller.start(threading.Event())
