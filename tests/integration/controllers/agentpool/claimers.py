@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import subprocess
 import sys
 from multiprocessing.synchronize import Barrier
@@ -40,6 +41,8 @@ def claim_twice(
 
 
 def _child(kubeconfig: str, namespace: str, pool: str, task: str, start: Barrier, out: Any) -> None:
+    # Fifty busy claimers would otherwise starve the API server they all wait on (two cores).
+    os.nice(10)
     try:
         out.put((task, claim_twice(kubeconfig, namespace, pool, task, start)))
     except BaseException as error:
