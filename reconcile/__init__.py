@@ -51,7 +51,7 @@ _EXPORTS = {
     "AlreadyExists": "reconcile.errors",
     "ApiError": "reconcile.errors",
     "BadRequest": "reconcile.errors",
-    "CacheOptions": "reconcile.cache.cache",
+    "CacheOptions": "reconcile.cache.options",
     "CacheSyncTimeout": "reconcile.errors",
     "Client": "reconcile.client.client",
     "ConfigError": "reconcile.errors",

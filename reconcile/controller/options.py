@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reconcile.clock import REAL_CLOCK, Clock
+from reconcile.log import LogConstructor
 from reconcile.workqueue import RateLimiter
 
 __all__ = ["ControllerOptions"]
@@ -20,7 +21,12 @@ class ControllerOptions:
     rate_limiter: RateLimiter | None = None
     """Retry backoff; None is the controller default (5 ms..1000 s per item, 10 qps overall)."""
     reconcile_timeout: float | None = None
-    """Seconds a reconcile may take; reconcilers see the deadline via ``reconcile_deadline()``."""
+    """Seconds a reconcile may take (None: no limit), enforced. An ``async def`` reconcile
+    is cancelled at the deadline and requeued with backoff. A sync one cannot be
+    interrupted: it is counted in ``controller_runtime_reconcile_timeouts_total``, and its
+    worker is replaced so the other keys keep flowing; its key stays in processing until
+    the call returns (one worker per key still holds). Sync reconcilers should check
+    ``reconcile_deadline()`` and give up on their own."""
     cache_sync_timeout: float = 120.0
     """Seconds to wait for the watched kinds' caches before failing to start."""
     need_leader_election: bool = True
@@ -31,8 +37,20 @@ class ControllerOptions:
     False makes a bug fatal, as an unrecovered Go panic is: the worker dies, the controller
     stops and raises, and the manager fails (logged, exit code 1) instead of running on
     with fewer workers."""
+    use_priority_queue: bool = True
+    """Hand out keys by priority (controller-runtime's default since 0.23): the initial
+    list and resyncs that changed nothing are enqueued at ``LOW_PRIORITY``, so a change
+    made after a restart does not wait behind the whole list. False: client-go's FIFO."""
+    enable_warmup: bool = False
+    """Start this controller's sources before it is elected (on every replica), so a
+    failover finds the cache filled and the queue primed instead of listing everything
+    first. Costs the watch and the cache memory on standby replicas."""
+    log_constructor: LogConstructor | None = None
+    """Builds the logger of each reconcile (and, with None, of the controller itself);
+    reconcilers get it from ``reconcile.log.from_context()``. None: the module loggers."""
     clock: Clock = REAL_CLOCK
-    """Time for the work queue, reconcile deadlines and durations (tests pass a FakeClock)."""
+    """Time for the work queue, reconcile deadlines and durations (tests pass a FakeClock).
+    ``async def`` reconcilers are timed out by their event loop's clock."""
 
     def __post_init__(self) -> None:
         if self.max_concurrent_reconciles < 1:
@@ -42,4 +60,9 @@ class ControllerOptions:
         if self.cache_sync_timeout <= 0:
             raise ValueError(
                 f"cache_sync_timeout must be > 0 seconds, got {self.cache_sync_timeout}"
+            )
+        if self.reconcile_timeout is not None and not self.reconcile_timeout > 0:
+            raise ValueError(
+                f"reconcile_timeout must be > 0 seconds (or None for no limit), got "
+                f"{self.reconcile_timeout}"
             )
