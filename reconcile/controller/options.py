@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from reconcile.clock import REAL_CLOCK, Clock
+from reconcile.gvk import GroupVersionKind
 from reconcile.log import LogConstructor
 from reconcile.workqueue import RateLimiter
 
-__all__ = ["ControllerOptions"]
+__all__ = ["ControllerDefaults", "ControllerOptions"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,3 +69,54 @@ class ControllerOptions:
                 f"reconcile_timeout must be > 0 seconds (or None for no limit), got "
                 f"{self.reconcile_timeout}"
             )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ControllerDefaults:
+    """Manager-wide defaults for every controller it builds (controller-runtime's
+    ``config.Controller``); None leaves ``ControllerOptions``' own default.
+
+    What a builder's ``with_options`` sets wins over these. Usage::
+
+        ManagerOptions(controller=ControllerDefaults(
+            group_kind_concurrency={"ReplicaSet.apps": 4, "Pod": 2},
+            reconcile_timeout=60.0, recover_panic=True))
+    """
+
+    group_kind_concurrency: Mapping[str, int] = field(default_factory=dict)
+    """Workers per reconciled kind, keyed ``Kind.group`` (``"Pod"`` for the core group):
+    the kind's ``max_concurrent_reconciles`` unless the builder sets one."""
+    max_concurrent_reconciles: int | None = None
+    cache_sync_timeout: float | None = None
+    recover_panic: bool | None = None
+    need_leader_election: bool | None = None
+    reconcile_timeout: float | None = None
+    use_priority_queue: bool | None = None
+    enable_warmup: bool | None = None
+
+    def __post_init__(self) -> None:
+        for key, workers in self.group_kind_concurrency.items():
+            if workers < 1:
+                raise ValueError(f"group_kind_concurrency[{key!r}] must be >= 1, got {workers}")
+
+    def for_kind(self, kind: GroupVersionKind | None) -> dict[str, Any]:
+        """The ControllerOptions fields these defaults set for a controller of ``kind``."""
+        values: dict[str, Any] = {
+            name: getattr(self, name)
+            for name in (
+                "max_concurrent_reconciles",
+                "cache_sync_timeout",
+                "recover_panic",
+                "need_leader_election",
+                "reconcile_timeout",
+                "use_priority_queue",
+                "enable_warmup",
+            )
+            if getattr(self, name) is not None
+        }
+        if kind is not None:
+            group_kind = f"{kind.kind}.{kind.group}" if kind.group else kind.kind
+            workers = self.group_kind_concurrency.get(group_kind)
+            if workers is not None:
+                values["max_concurrent_reconciles"] = workers
+        return values
