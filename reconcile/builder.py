@@ -163,13 +163,11 @@ class ControllerBuilder:
             gvk = gvk_of(kind)
             kind_name = gvk.kind
             sources.append(
-                Kind(cache, gvk, EnqueueRequestForObject(), (*self._filters, *predicates))
+                Kind(cache, kind, EnqueueRequestForObject(), (*self._filters, *predicates))
             )
             for owned, owned_predicates, every_owner in self._owns:
                 to_owner = EnqueueRequestForOwner(gvk, only_controller=not every_owner)
-                sources.append(
-                    Kind(cache, gvk_of(owned), to_owner, (*self._filters, *owned_predicates))
-                )
+                sources.append(Kind(cache, owned, to_owner, (*self._filters, *owned_predicates)))
         for target, handler, predicates in self._watches:
             if _is_source(target):
                 sources.append(self._filtered(target, predicates))  # type: ignore[arg-type]
@@ -178,7 +176,7 @@ class ControllerBuilder:
                 raise ValueError(
                     f"watches({target!r}) needs a handler, e.g. EnqueueRequestsFromMapFunc"
                 )
-            sources.append(Kind(cache, gvk_of(target), handler, (*self._filters, *predicates)))  # type: ignore[arg-type]
+            sources.append(Kind(cache, target, handler, (*self._filters, *predicates)))
         name = self._name or kind_name.lower()
         return Controller(
             name,
