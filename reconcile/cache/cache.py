@@ -42,7 +42,8 @@ __all__ = ["InformerCache"]
 log = logging.getLogger(__name__)
 
 _RESYNC_POLL = 1.0
-"""Seconds between checks for due resyncs (and for informers created since)."""
+"""Seconds between checks for due resyncs (and for informers created since); shorter
+sync periods are checked twice per period."""
 
 InformerKey = tuple[GroupVersionKind, bool]
 """A kind and whether its informer holds metadata only."""
@@ -144,10 +145,12 @@ class InformerCache:
             stop.wait()
             return
         due: dict[int, float] = {}
-        while not stop.wait(_RESYNC_POLL):
+        while not stop.wait(min(_RESYNC_POLL, period / 2)):
             with self._lock:
                 informers = list(self._informers.values())
             now = time.monotonic()
+            live = {id(informer) for informer in informers}
+            due = {key: moment for key, moment in due.items() if key in live}
             for informer in informers:
                 if not informer.has_synced():
                     continue
