@@ -62,8 +62,8 @@ def test_a_secret_change_reconciles_the_config_maps_that_reference_it(
         .watches(SECRET, EnqueueRequestsFromMapFunc(referencing))
         .complete(ReconcilerFunc(reconcile))
     )
-    for name, secret in (("uses-db", "db"), ("also-db", "db"), ("uses-api", "api")):
-        client.create(_config_map(namespace, name, secret))
+    for name, secret_name in (("uses-db", "db"), ("also-db", "db"), ("uses-api", "api")):
+        client.create(_config_map(namespace, name, secret_name))
     secret = client.create({"apiVersion": "v1", "kind": "Secret",
                             "metadata": {"name": "db", "namespace": namespace},
                             "stringData": {"password": "one"}})  # fmt: skip
