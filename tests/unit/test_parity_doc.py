@@ -27,12 +27,18 @@ def _rows() -> list[str]:
     ]
 
 
+def _pairs(pattern: re.Pattern[str]) -> list[tuple[str, str]]:
+    return sorted(
+        {(match.group(1), match.group(2)) for row in _rows() for match in pattern.finditer(row)}
+    )
+
+
 def _names() -> list[tuple[str, str]]:
-    return sorted({match.groups() for row in _rows() for match in NAME.finditer(row)})
+    return _pairs(NAME)
 
 
 def _tests() -> list[tuple[str, str]]:
-    return sorted({match.groups() for row in _rows() for match in TEST.finditer(row)})
+    return _pairs(TEST)
 
 
 @cache

@@ -2,32 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from reconcile.events import EventsRecorder, EventsRecorderOptions
+from tests.unit.reconcile.memory_writer import MemoryWriter
 
-
-class Events:
-    """A Writer keeping what the recorder creates and patches."""
-
-    def __init__(self) -> None:
-        self.created: list[dict[str, Any]] = []
-        self.patched: list[tuple[str, dict[str, Any]]] = []
-
-    def create(self, obj: dict[str, Any], **options: Any) -> dict[str, Any]:
-        self.created.append(obj)
-        return obj
-
-    def update(self, obj: dict[str, Any], **options: Any) -> dict[str, Any]:
-        return obj
-
-    def patch(self, obj: dict[str, Any], patch: Any, **options: Any) -> dict[str, Any]:
-        self.patched.append((obj["metadata"]["name"], patch))
-        return obj
-
-    def delete(self, obj: dict[str, Any], **options: Any) -> None: ...
+Events = MemoryWriter
 
 
 class Clock:
