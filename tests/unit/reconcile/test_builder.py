@@ -6,12 +6,15 @@ import threading
 from typing import Any
 
 import pytest
+from kubernetes import client as k8s_client
 from prometheus_client import CollectorRegistry
 
 from reconcile.builder import ControllerBuilder
+from reconcile.client import RestConfig
 from reconcile.controller import Controller, ControllerDefaults, ControllerOptions
 from reconcile.gvk import GroupVersionKind, PartialObjectMetadata
 from reconcile.handler import EnqueueRequestForObject
+from reconcile.manager import Manager, ManagerOptions
 from reconcile.manager.runnables import Runnable
 from reconcile.predicate import Funcs
 from reconcile.reconciler import ReconcilerFunc, Request, Result
@@ -214,3 +217,14 @@ def test_owns_match_every_owner(every_owner: bool, expected: list[str]) -> None:
         assert request is not None
         names.append(request.name)
     assert sorted(names) == expected
+
+
+def test_a_real_manager_hands_its_controller_defaults_to_the_builder() -> None:
+    configuration = k8s_client.Configuration()
+    configuration.host = "http://127.0.0.1:1"  # never contacted: nothing starts
+    manager = Manager(
+        RestConfig(configuration=configuration),
+        ManagerOptions(controller=ControllerDefaults(group_kind_concurrency={"Pod": 3})),
+    )
+    controller = ControllerBuilder(manager).for_(POD).build(NOOP)
+    assert controller.options.max_concurrent_reconciles == 3
