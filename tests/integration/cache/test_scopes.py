@@ -129,6 +129,7 @@ def test_remove_informer_stops_its_events(
         handler = Handler()
         informer = cache.get_informer(CONFIG_MAP)
         informer.add_event_handler(handler)
+        assert informer.wait_for_sync(15)
         _config_map(shared_client, namespace, "before")
         wait_for(lambda: ("add", "before", False) in handler.events)
         assert cache.remove_informer(CONFIG_MAP)

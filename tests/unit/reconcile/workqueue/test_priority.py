@@ -76,6 +76,7 @@ def test_add_after_keeps_the_highest_priority_and_earliest_time() -> None:
     clock.step(10)
     wait_for(lambda: len(queue) == 2, what="a ready after 10 s")
     assert _take(queue) == ("a", 7)
+    queue.shut_down()
 
 
 def test_rate_limited_add_keeps_priority_and_counts_backoff() -> None:
@@ -86,6 +87,7 @@ def test_rate_limited_add_keeps_priority_and_counts_backoff() -> None:
     clock.step(1)
     wait_for(lambda: len(queue) == 1, what="a ready after its backoff")
     assert _take(queue) == ("a", LOW_PRIORITY)
+    queue.shut_down()
 
 
 def test_shutdown_hands_out_the_rest_then_reports_shutdown() -> None:
