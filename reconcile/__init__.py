@@ -14,7 +14,7 @@ from reconcile._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from reconcile.builder import ControllerBuilder
-    from reconcile.cache import CacheOptions, InformerCache
+    from reconcile.cache import CacheOptions, InformerCache, NamespaceConfig
     from reconcile.client import (
         Client,
         ObjectClient,
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
         merge_from,
         retry_on_conflict,
     )
-    from reconcile.controller import Controller, ControllerOptions
+    from reconcile.controller import Controller, ControllerDefaults, ControllerOptions
     from reconcile.errors import (
         AlreadyExists,
         ApiError,
@@ -37,28 +37,40 @@ if TYPE_CHECKING:
         Invalid,
         KreconcileError,
         LeaderElectionLost,
+        NotCached,
         NotFound,
         TerminalError,
         TooManyRequests,
     )
-    from reconcile.gvk import GroupVersionKind, GroupVersionResource
+    from reconcile.finalizer import FinalizerResult, Finalizers
+    from reconcile.gvk import GroupVersionKind, GroupVersionResource, PartialObjectMetadata
     from reconcile.manager import Manager, ManagerOptions
-    from reconcile.reconciler import Reconciler, ReconcilerFunc, Request, Result
+    from reconcile.reconciler import (
+        AsyncReconciler,
+        Reconciler,
+        ReconcilerFunc,
+        Request,
+        Result,
+    )
 
 __version__ = "0.1.0"
 
 _EXPORTS = {
     "AlreadyExists": "reconcile.errors",
     "ApiError": "reconcile.errors",
+    "AsyncReconciler": "reconcile.reconciler",
     "BadRequest": "reconcile.errors",
-    "CacheOptions": "reconcile.cache.cache",
+    "CacheOptions": "reconcile.cache.options",
     "CacheSyncTimeout": "reconcile.errors",
     "Client": "reconcile.client.client",
     "ConfigError": "reconcile.errors",
     "Conflict": "reconcile.errors",
     "Controller": "reconcile.controller.controller",
     "ControllerBuilder": "reconcile.builder",
+    "ControllerDefaults": "reconcile.controller.options",
     "ControllerOptions": "reconcile.controller.options",
+    "FinalizerResult": "reconcile.finalizer",
+    "Finalizers": "reconcile.finalizer",
     "Forbidden": "reconcile.errors",
     "Gone": "reconcile.errors",
     "GroupVersionKind": "reconcile.gvk",
@@ -69,10 +81,12 @@ _EXPORTS = {
     "LeaderElectionLost": "reconcile.errors",
     "Manager": "reconcile.manager.manager",
     "ManagerOptions": "reconcile.manager.options",
+    "NamespaceConfig": "reconcile.cache.options",
+    "NotCached": "reconcile.errors",
     "NotFound": "reconcile.errors",
     "ObjectClient": "reconcile.client.interfaces",
+    "PartialObjectMetadata": "reconcile.gvk",
     "Reader": "reconcile.client.interfaces",
-    "Writer": "reconcile.client.interfaces",
     "Reconciler": "reconcile.reconciler",
     "ReconcilerFunc": "reconcile.reconciler",
     "Request": "reconcile.reconciler",
@@ -80,6 +94,7 @@ _EXPORTS = {
     "Result": "reconcile.reconciler",
     "TerminalError": "reconcile.errors",
     "TooManyRequests": "reconcile.errors",
+    "Writer": "reconcile.client.interfaces",
     "merge_from": "reconcile.client.patch",
     "retry_on_conflict": "reconcile.client.retry",
 }
@@ -87,6 +102,7 @@ _EXPORTS = {
 __all__ = [
     "AlreadyExists",
     "ApiError",
+    "AsyncReconciler",
     "BadRequest",
     "CacheOptions",
     "CacheSyncTimeout",
@@ -95,7 +111,10 @@ __all__ = [
     "Conflict",
     "Controller",
     "ControllerBuilder",
+    "ControllerDefaults",
     "ControllerOptions",
+    "FinalizerResult",
+    "Finalizers",
     "Forbidden",
     "Gone",
     "GroupVersionKind",
@@ -106,8 +125,11 @@ __all__ = [
     "LeaderElectionLost",
     "Manager",
     "ManagerOptions",
+    "NamespaceConfig",
+    "NotCached",
     "NotFound",
     "ObjectClient",
+    "PartialObjectMetadata",
     "Reader",
     "Reconciler",
     "ReconcilerFunc",

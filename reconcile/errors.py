@@ -21,6 +21,7 @@
     │   └── ServerTimeout            504  the server gave up waiting
     ├── InvalidSelector              a label or field selector cannot be parsed (a ValueError)
     ├── CacheSyncTimeout             an informer did not sync in time
+    ├── NotCached                    a read of a kind or namespace the cache does not hold
     ├── LeaderElectionLost           this replica stopped leading
     ├── ConfigError                  a configuration file or option is invalid
     └── TerminalError                a reconcile failure that retrying cannot fix
@@ -53,6 +54,7 @@ __all__ = [
     "KreconcileError",
     "LeaderElectionLost",
     "MethodNotSupported",
+    "NotCached",
     "NotFound",
     "ServerTimeout",
     "ServerUnreachable",
@@ -285,6 +287,11 @@ class InvalidSelector(KreconcileError, ValueError):
 
 class CacheSyncTimeout(KreconcileError):
     """An informer did not finish its initial list in time; the message names the likely cause."""
+
+
+class NotCached(KreconcileError):
+    """A cache read of a kind it has no informer for (with ``reader_fail_on_missing_informer``)
+    or of a namespace it does not watch; the message says how to cache it or where to read."""
 
 
 class LeaderElectionLost(KreconcileError):

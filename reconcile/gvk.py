@@ -5,6 +5,11 @@ a kind (the client, the cache, the builder) accepts a ``KindLike``: a
 ``GroupVersionKind``, or any class with a ``GVK`` class attribute (the API types in
 ``crds/`` have one), so ``ControllerBuilder(mgr).for_(AgentPool)`` and
 ``.for_(GroupVersionKind("", "v1", "Pod"))`` both work.
+
+``PartialObjectMetadata(kind)`` names the same kind seen as metadata only (apiVersion,
+kind and metadata, nothing else), controller-runtime's ``metav1.PartialObjectMetadata``:
+the client asks the server for metadata only, and the cache keeps a separate, much smaller
+informer for it.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ __all__ = [
     "GroupVersionResource",
     "HasGVK",
     "KindLike",
+    "PartialObjectMetadata",
     "gvk_of",
+    "is_metadata_only",
 ]
 
 
@@ -84,13 +91,42 @@ class HasGVK(Protocol):
     GVK: ClassVar[GroupVersionKind]
 
 
-KindLike: TypeAlias = GroupVersionKind | type[HasGVK]
+@dataclass(frozen=True, slots=True, order=True)
+class PartialObjectMetadata:
+    """A kind read and watched as metadata only: ``PartialObjectMetadata(SECRET)``.
+
+    Objects come back as ``{"apiVersion", "kind", "metadata"}`` of the underlying kind:
+    enough for owner references, labels, finalizers and names, at a fraction of the memory
+    of full Secrets or Pods.
+    """
+
+    gvk: GroupVersionKind
+
+    def __init__(self, kind: GroupVersionKind | type[HasGVK]) -> None:
+        object.__setattr__(self, "gvk", gvk_of(kind))
+
+    @property
+    def GVK(self) -> GroupVersionKind:
+        return self.gvk
+
+    def __str__(self) -> str:
+        return f"{self.gvk} (metadata only)"
+
+
+KindLike: TypeAlias = GroupVersionKind | type[HasGVK] | PartialObjectMetadata
+
+
+def is_metadata_only(kind: object) -> bool:
+    """Whether ``kind`` asks for metadata only."""
+    return isinstance(kind, PartialObjectMetadata)
 
 
 def gvk_of(kind: KindLike) -> GroupVersionKind:
     """Normalise a ``KindLike`` to a GroupVersionKind, with an error that says what to pass."""
     if isinstance(kind, GroupVersionKind):
         return kind
+    if isinstance(kind, PartialObjectMetadata):
+        return kind.gvk
     gvk = getattr(kind, "GVK", None)
     if isinstance(gvk, GroupVersionKind):
         return gvk

@@ -3,7 +3,9 @@
 - ``EnqueueRequestForObject``: the object itself (``for_(K)`` uses it);
 - ``EnqueueRequestForOwner``: the owner named in ``ownerReferences`` (``owns(K)`` uses it,
   controller owner only by default), so a change to a Pod wakes its AgentPool;
-- ``EnqueueRequestsFromMapFunc``: whatever a function maps the object to.
+- ``EnqueueRequestsFromMapFunc``: whatever a function maps the object to;
+- ``Funcs``: one function per event type, each given the queue (controller-runtime's
+  ``handler.Funcs``), for handlers the three above cannot express.
 
 On updates, both the old and the new object are mapped: an owner reference removed by the
 update still wakes the former owner.
@@ -12,6 +14,7 @@ update still wakes the former owner.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from reconcile.gvk import KindLike, gvk_of
@@ -22,6 +25,7 @@ __all__ = [
     "EnqueueRequestForOwner",
     "EnqueueRequestsFromMapFunc",
     "EventHandler",
+    "Funcs",
     "RequestQueue",
     "request_for",
 ]
@@ -114,3 +118,35 @@ class EnqueueRequestsFromMapFunc(_Mapping):
 
     def _requests(self, obj: Obj) -> Iterable[Request]:
         return list(self._map(obj))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Funcs:
+    """An EventHandler from functions; a missing function ignores that event type.
+
+    Usage::
+
+        Funcs(update_fn=lambda old, new, queue: queue.add(request_for(new))
+              if old["spec"] != new["spec"] else None)
+    """
+
+    create_fn: Callable[[Obj, RequestQueue], None] | None = None
+    update_fn: Callable[[Obj, Obj, RequestQueue], None] | None = None
+    delete_fn: Callable[[Obj, RequestQueue], None] | None = None
+    generic_fn: Callable[[Obj, RequestQueue], None] | None = None
+
+    def create(self, obj: Obj, queue: RequestQueue) -> None:
+        if self.create_fn is not None:
+            self.create_fn(obj, queue)
+
+    def update(self, old: Obj, new: Obj, queue: RequestQueue) -> None:
+        if self.update_fn is not None:
+            self.update_fn(old, new, queue)
+
+    def delete(self, obj: Obj, queue: RequestQueue) -> None:
+        if self.delete_fn is not None:
+            self.delete_fn(obj, queue)
+
+    def generic(self, obj: Obj, queue: RequestQueue) -> None:
+        if self.generic_fn is not None:
+            self.generic_fn(obj, queue)

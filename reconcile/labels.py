@@ -22,7 +22,14 @@ from typing import Any, Literal
 
 from reconcile.errors import InvalidSelector
 
-__all__ = ["Operator", "Requirement", "Selector", "parse_selector", "selector_from_set"]
+__all__ = [
+    "Operator",
+    "Requirement",
+    "Selector",
+    "parse_selector",
+    "selector_from_label_selector",
+    "selector_from_set",
+]
 
 Operator = Literal["=", "!=", "in", "notin", "exists", "!", ">", "<"]
 
@@ -167,3 +174,39 @@ def selector_from_set(labels: Mapping[str, str]) -> Selector:
             for key, value in sorted(labels.items())
         )
     )
+
+
+_EXPRESSION_OPERATORS: dict[str, Operator] = {
+    "In": "in",
+    "NotIn": "notin",
+    "Exists": "exists",
+    "DoesNotExist": "!",
+}
+
+
+def selector_from_label_selector(selector: Mapping[str, Any]) -> Selector:
+    """A ``metav1.LabelSelector`` (``matchLabels`` + ``matchExpressions``) as a Selector.
+
+    As apimachinery's ``LabelSelectorAsSelector``: an empty selector matches everything;
+    an unknown operator, or In/NotIn without values, raises InvalidSelector.
+    """
+    requirements = list(selector_from_set(selector.get("matchLabels") or {}).requirements)
+    for expression in selector.get("matchExpressions") or []:
+        key = str(expression.get("key", ""))
+        operator = _EXPRESSION_OPERATORS.get(str(expression.get("operator", "")))
+        values = [str(v) for v in expression.get("values") or []]
+        if operator is None:
+            raise InvalidSelector(
+                f"matchExpressions operator {expression.get('operator')!r} for key {key!r} is "
+                "not one of In, NotIn, Exists, DoesNotExist"
+            )
+        if operator in ("in", "notin") and not values:
+            raise InvalidSelector(
+                f"matchExpressions {expression.get('operator')} for key {key!r} needs values"
+            )
+        if operator in ("exists", "!") and values:
+            raise InvalidSelector(
+                f"matchExpressions {expression.get('operator')} for key {key!r} takes no values"
+            )
+        requirements.append(Requirement(key, operator, frozenset(values)))
+    return Selector(tuple(requirements))

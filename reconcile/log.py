@@ -11,14 +11,36 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-__all__ = ["ContextFilter", "LogfmtFormatter", "bind", "current", "setup_logging"]
+if TYPE_CHECKING:
+    from reconcile.reconciler import Request
+
+__all__ = [
+    "ContextFilter",
+    "LogConstructor",
+    "LogfmtFormatter",
+    "Logger",
+    "bind",
+    "bind_logger",
+    "current",
+    "from_context",
+    "setup_logging",
+]
+
+Logger: TypeAlias = "logging.Logger | logging.LoggerAdapter[Any]"
+LogConstructor: TypeAlias = "Callable[[Request | None], Logger]"
+"""Builds a controller's logger: called with None for the controller's own messages and
+with each Request for its reconcile (controller-runtime's ``LogConstructor``)."""
 
 _CONTEXT: contextvars.ContextVar[tuple[tuple[str, str], ...]] = contextvars.ContextVar(
     "kreconcile_log", default=()
 )
+_LOGGER: contextvars.ContextVar[Logger | None] = contextvars.ContextVar(
+    "kreconcile_logger", default=None
+)
+_DEFAULT = logging.getLogger("reconcile")
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
 
@@ -35,6 +57,23 @@ def bind(**fields: str) -> Iterator[None]:
 def current() -> dict[str, str]:
     """The fields bound right now."""
     return dict(_CONTEXT.get())
+
+
+@contextlib.contextmanager
+def bind_logger(logger: Logger) -> Iterator[None]:
+    """Make ``logger`` what ``from_context()`` returns in this block."""
+    token = _LOGGER.set(logger)
+    try:
+        yield
+    finally:
+        _LOGGER.reset(token)
+
+
+def from_context() -> Logger:
+    """The logger of the current reconcile (its controller's ``log_constructor``), else the
+    ``reconcile`` logger; either way the bound fields (controller, name...) are added."""
+    logger = _LOGGER.get()
+    return logger if logger is not None else _DEFAULT
 
 
 class ContextFilter(logging.Filter):

@@ -3,14 +3,18 @@
 Each predicate answers per event type. ``GenerationChanged`` ignores status-only and
 metadata-only edits (generation moves only with the spec), so a controller that writes its
 own status does not wake itself; the flip side: a wiped status waits for the next spec
-change or resync. Combine with ``and_``, ``or_``, ``not_``.
+change or resync. Combine with ``and_``, ``or_``, ``not_``. ``new_predicate_funcs(keep)``
+filters every event type by one function of the object (the new one, for updates);
+``label_selector_predicate`` is that filter for a label selector.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from reconcile.labels import Selector, parse_selector, selector_from_label_selector
 
 __all__ = [
     "AnnotationsChanged",
@@ -20,6 +24,8 @@ __all__ = [
     "Predicate",
     "ResourceVersionChanged",
     "and_",
+    "label_selector_predicate",
+    "new_predicate_funcs",
     "not_",
     "or_",
 ]
@@ -103,6 +109,30 @@ class Funcs:
 
     def generic(self, obj: Obj) -> bool:
         return self.generic_fn(obj) if self.generic_fn else True
+
+
+def new_predicate_funcs(keep: Callable[[Obj], bool]) -> Funcs:
+    """A predicate passing the events whose object ``keep`` accepts (for updates, the new
+    object), controller-runtime's ``NewPredicateFuncs``."""
+    return Funcs(
+        create_fn=keep,
+        update_fn=lambda old, new: keep(new),
+        delete_fn=keep,
+        generic_fn=keep,
+    )
+
+
+def label_selector_predicate(selector: str | Mapping[str, Any]) -> Funcs:
+    """Passes events for objects whose labels match ``selector`` (controller-runtime's
+    ``LabelSelectorPredicate``): selector text (``"app=web,tier in (a,b)"``) or a
+    ``metav1.LabelSelector`` dict (``matchLabels``/``matchExpressions``, as in a CR's spec).
+    A bad selector raises InvalidSelector here, not on the first event."""
+    parsed: Selector = (
+        parse_selector(selector)
+        if isinstance(selector, str)
+        else selector_from_label_selector(selector)
+    )
+    return new_predicate_funcs(parsed.matches_object)
 
 
 class _Combined:

@@ -10,17 +10,31 @@ events led to the call. Outcomes:
 - raise an exception: logged, counted as an error, retried with backoff;
 - raise ``TerminalError``: logged and counted, not retried until the object changes again.
 
+``Result(priority=...)`` sets the priority of the requeue (with the default priority queue);
+without it a requeue keeps the priority the key was handed out at. A reconciler may be
+``async def reconcile``: the controller then runs it on its own event loop
+(``AsyncReconciler``), with the same outcomes.
+
 Python cannot return a Result *and* raise; an exception always wins, as in
 controller-runtime where a non-nil error makes the Result ignored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["Reconciler", "ReconcilerFunc", "Request", "Result"]
+__all__ = [
+    "AsyncReconciler",
+    "AsyncReconcilerFunc",
+    "Reconciler",
+    "ReconcilerFunc",
+    "Request",
+    "Result",
+    "is_async_reconciler",
+]
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -42,6 +56,9 @@ class Result:
     """Run again after the rate limiter's backoff (prefer ``requeue_after``)."""
     requeue_after: float = 0.0
     """Seconds until the next run; > 0 wins over ``requeue``."""
+    priority: int | None = None
+    """Priority of the requeue (higher runs first); None keeps the priority the key was
+    handed out at. Only the priority queue (the controller default) honours it."""
 
     def __post_init__(self) -> None:
         if self.requeue_after < 0 or self.requeue_after != self.requeue_after:
@@ -65,3 +82,24 @@ class ReconcilerFunc:
 
     def reconcile(self, request: Request) -> Result:
         return self._fn(request)
+
+
+class AsyncReconciler(Protocol):
+    """A reconciler written as a coroutine; the controller awaits it on its event loop."""
+
+    async def reconcile(self, request: Request) -> Result: ...
+
+
+class AsyncReconcilerFunc:
+    """Adapts an ``async def`` function to the AsyncReconciler protocol."""
+
+    def __init__(self, fn: Callable[[Request], Awaitable[Result]]) -> None:
+        self._fn = fn
+
+    async def reconcile(self, request: Request) -> Result:
+        return await self._fn(request)
+
+
+def is_async_reconciler(reconciler: object) -> bool:
+    """Whether ``reconciler.reconcile`` is a coroutine function (``async def``)."""
+    return inspect.iscoroutinefunction(getattr(reconciler, "reconcile", None))

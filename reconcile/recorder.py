@@ -19,15 +19,15 @@ forgotten first, so a controller that touches millions of objects keeps constant
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any
 
+from reconcile._lru import LRU
+from reconcile._sender import BackgroundSender
 from reconcile.client.interfaces import Writer
 from reconcile.errors import ApiError, NotFound
 
@@ -35,9 +35,6 @@ __all__ = ["DEFAULT_CACHE_SIZE", "EventRecorder", "RecorderOptions"]
 
 DEFAULT_CACHE_SIZE = 4096
 """client-go's ``maxLruCacheEntries`` for the event correlator."""
-
-K = TypeVar("K")
-V = TypeVar("V")
 
 log = logging.getLogger(__name__)
 _COMBINED = "(combined from similar events): "
@@ -56,29 +53,6 @@ class RecorderOptions:
     cache_size: int = DEFAULT_CACHE_SIZE
     """Objects (or event keys) remembered for aggregation and spam filtering."""
     clock: Callable[[], float] = field(default=time.monotonic)
-
-
-class _LRU(Generic[K, V]):
-    """A dict bounded to ``size`` entries that forgets the least recently used one."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._items: OrderedDict[K, V] = OrderedDict()
-
-    def get(self, key: K) -> V | None:
-        value = self._items.get(key)
-        if value is not None:
-            self._items.move_to_end(key)
-        return value
-
-    def put(self, key: K, value: V) -> None:
-        self._items[key] = value
-        self._items.move_to_end(key)
-        if len(self._items) > self._size:
-            self._items.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._items)
 
 
 @dataclass
@@ -103,20 +77,20 @@ class EventRecorder:
         self._client = client
         self.component = component
         self.options = options or RecorderOptions()
-        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(self.options.queue_size)
         size = self.options.cache_size
-        self._aggregates: _LRU[tuple[str, ...], _Aggregate] = _LRU(size)
-        self._similar: _LRU[tuple[str, ...], list[tuple[float, str]]] = _LRU(size)
-        self._buckets: _LRU[str, _Bucket] = _LRU(size)
+        self._aggregates: LRU[tuple[str, ...], _Aggregate] = LRU(size)
+        self._similar: LRU[tuple[str, ...], list[tuple[float, str]]] = LRU(size)
+        self._buckets: LRU[str, _Bucket] = LRU(size)
         self._lock = threading.Lock()
-        self.dropped = 0
         self.written = 0
-        self._idle = threading.Event()
-        self._idle.set()
-        self._sender = threading.Thread(
-            target=self._send_loop, name=f"events-{component}", daemon=True
+        self._sender: BackgroundSender[dict[str, Any]] = BackgroundSender(
+            f"events-{component}", self._write, queue_size=self.options.queue_size
         )
-        self._sender.start()
+
+    @property
+    def dropped(self) -> int:
+        """Events not written: the queue was full, or the object's spam filter refused."""
+        return self._sender.dropped
 
     def event(self, obj: dict[str, Any], event_type: str, reason: str, message: str) -> None:
         """Record an event about ``obj`` (``Normal`` or ``Warning``); never blocks."""
@@ -136,12 +110,7 @@ class EventRecorder:
             "reason": reason,
             "message": message[:1024],
         }
-        try:
-            self._idle.clear()
-            self._queue.put_nowait(item)
-        except queue.Full:
-            with self._lock:
-                self.dropped += 1
+        self._sender.submit(item)
 
     def eventf(
         self, obj: dict[str, Any], event_type: str, reason: str, fmt: str, *args: Any
@@ -150,41 +119,16 @@ class EventRecorder:
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every queued event was written (tests and shutdown)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._queue.unfinished_tasks == 0:
-                return True
-            self._idle.wait(0.05)
-        return False
+        return self._sender.flush(timeout)
 
     def close(self, timeout: float = 10.0) -> bool:
         """Write what is queued, then stop the sender thread; True if it ended in time."""
-        if self._sender.is_alive():
-            try:
-                self._queue.put(None, timeout=timeout)
-            except queue.Full:
-                return False
-            self._sender.join(timeout)
-        return not self._sender.is_alive()
+        return self._sender.close(timeout)
 
     def remembered(self) -> int:
         """Objects the recorder keeps state for (bounded by ``cache_size``)."""
         with self._lock:
             return max(len(self._aggregates), len(self._similar), len(self._buckets))
-
-    def _send_loop(self) -> None:
-        while True:
-            item = self._queue.get()
-            try:
-                if item is None:
-                    return
-                self._write(item)
-            except Exception:
-                log.exception("failed to write event")
-            finally:
-                self._queue.task_done()
-                if self._queue.unfinished_tasks == 0:
-                    self._idle.set()
 
     def _allowed(self, uid: str, now: float) -> bool:
         options = self.options
@@ -221,7 +165,7 @@ class EventRecorder:
         involved = item["involvedObject"]
         with self._lock:
             if not self._allowed(involved["uid"] or involved["name"], now):
-                self.dropped += 1
+                self._sender.count_drop()
                 return
             key, message = self._correlate(item, now)
             aggregate = self._aggregates.get(key)

@@ -4,6 +4,11 @@
 lets anything else (a timer, a webhook, another controller) inject generic events.
 Predicates filter events before the handler sees them; ``add_predicates`` adds more before
 the source starts (the builder adds its ``with_event_filter`` predicates that way).
+
+With a priority queue (the controller default), whatever a handler enqueues for an object
+of the informer's initial list, or for a resync that changed nothing (same
+resourceVersion), goes in at ``LOW_PRIORITY``; every other event at the normal priority.
+Handlers need not know: they are given a queue that adds at the right priority.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from typing import Any, Protocol
 
 from reconcile.handler import EventHandler, RequestQueue
 from reconcile.predicate import Predicate
+from reconcile.reconciler import Request
+from reconcile.workqueue.priority import LOW_PRIORITY, PriorityQueue
 
 __all__ = ["Channel", "InformerProvider", "Kind", "Source"]
 
@@ -30,6 +37,23 @@ class InformerProvider(Protocol):
     def get_informer(self, kind: Any) -> Any: ...
 
 
+class _LowPriority:
+    """A queue view whose adds go in at LOW_PRIORITY."""
+
+    __slots__ = ("_queue",)
+
+    def __init__(self, queue: PriorityQueue[Request]) -> None:
+        self._queue = queue
+
+    def add(self, item: Request) -> None:
+        self._queue.add(item, priority=LOW_PRIORITY)
+
+
+def _resource_version(obj: Obj) -> object:
+    meta = obj.get("metadata")
+    return meta.get("resourceVersion") if isinstance(meta, dict) else None
+
+
 class _Dispatch:
     """A ResourceEventHandler that applies predicates, then calls the EventHandler."""
 
@@ -39,14 +63,17 @@ class _Dispatch:
         self._handler = handler
         self._predicates = predicates
         self._queue = queue
+        self._low: RequestQueue = _LowPriority(queue) if isinstance(queue, PriorityQueue) else queue
 
     def on_add(self, obj: Obj, is_in_initial_list: bool) -> None:
         if all(p.create(obj) for p in self._predicates):
-            self._handler.create(obj, self._queue)
+            self._handler.create(obj, self._low if is_in_initial_list else self._queue)
 
     def on_update(self, old: Obj, new: Obj) -> None:
         if all(p.update(old, new) for p in self._predicates):
-            self._handler.update(old, new, self._queue)
+            version = _resource_version(old)
+            unchanged = version is not None and version == _resource_version(new)
+            self._handler.update(old, new, self._low if unchanged else self._queue)
 
     def on_delete(self, obj: Obj) -> None:
         if all(p.delete(obj) for p in self._predicates):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -82,3 +83,35 @@ def rest_config(kubeconfig: Path) -> RestConfig:
 @pytest.fixture
 def client(rest_config: RestConfig) -> Client:
     return Client(rest_config)
+
+
+@pytest.fixture(scope="module")
+def shared_apiserver() -> Iterator[APIServer]:
+    """One embedded server for a whole test module; tests keep apart by namespace."""
+    server = APIServer(ServerOptions())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_kubeconfig(
+    shared_apiserver: APIServer, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    return shared_apiserver.write_kubeconfig(tmp_path_factory.mktemp("shared") / "kubeconfig")
+
+
+@pytest.fixture
+def shared_client(shared_kubeconfig: Path) -> Client:
+    return Client(RestConfig.from_kubeconfig(shared_kubeconfig))
+
+
+@pytest.fixture
+def namespace(shared_client: Client, request: pytest.FixtureRequest) -> str:
+    """A namespace of this test's own on the shared server."""
+    digest = hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:10]
+    name = f"t-{digest}"
+    shared_client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    return name

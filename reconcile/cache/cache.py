@@ -1,9 +1,16 @@
 """The multi-kind informer cache controllers read from (controller-runtime's ``cache.Cache``).
 
 Informers are created on first use of a kind (``get_informer``, ``get``, ``list``) and
-started at once if the cache runs. Reads wait for the kind's informer to sync; if it does
+started at once if the cache runs; ``reader_fail_on_missing_informer`` makes reads of a kind
+without an informer fail instead. Reads wait for the kind's informer to sync; if it does
 not within ``sync_timeout``, ``CacheSyncTimeout`` says why: the kind is not served (install
 the CRD) or RBAC forbids listing it (grant list/watch), with the last error seen.
+
+What each kind's informer watches (namespaces, selectors, transforms) comes from
+``CacheOptions`` (see ``options.py``); a read of a namespace the cache does not watch raises
+``NotCached``. ``PartialObjectMetadata(kind)`` has an informer of its own that stores
+metadata only. Every ``sync_period`` (jittered per informer) each informer re-delivers its
+objects to its handlers; ``remove_informer`` stops one kind's informer and forgets it.
 
 Reads return deep copies by default, so a reconciler may edit what it got and write it
 back, as with controller-runtime; ``copy=False`` returns the shared object (read-only).
@@ -14,120 +21,115 @@ from __future__ import annotations
 import builtins
 import copy as copying
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from reconcile.cache.informer import SharedInformer, strip_managed_fields
-from reconcile.cache.reflector import ReflectorOptions
+from reconcile.cache.informer import SharedInformer
+from reconcile.cache.options import CacheOptions, scopes_for
 from reconcile.cache.store import NAMESPACE_INDEX, object_key
 from reconcile.client.client import Client, label_selector_string
 from reconcile.client.restmapper import NoKindMatch
-from reconcile.errors import CacheSyncTimeout, Forbidden, NotFound
+from reconcile.errors import CacheSyncTimeout, Forbidden, NotCached, NotFound
 from reconcile.fields import parse_field_selector
-from reconcile.gvk import GroupVersionKind, KindLike, gvk_of
+from reconcile.gvk import GroupVersionKind, KindLike, gvk_of, is_metadata_only
 from reconcile.labels import parse_selector
 
-__all__ = ["CacheOptions", "InformerCache", "KindOptions"]
+__all__ = ["InformerCache"]
 
 log = logging.getLogger(__name__)
 
-Transform = Callable[[dict[str, Any]], dict[str, Any]]
+_RESYNC_POLL = 1.0
+"""Seconds between checks for due resyncs (and for informers created since); shorter
+sync periods are checked twice per period."""
+
+InformerKey = tuple[GroupVersionKind, bool]
+"""A kind and whether its informer holds metadata only."""
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class KindOptions:
-    """Restrictions for one kind's informer (fewer objects cached, less memory)."""
-
-    namespace: str | None = None
-    label_selector: str | Mapping[str, str] | None = None
-    field_selector: str | None = None
-    transform: Transform | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class CacheOptions:
-    """How the cache watches. Usage: ``CacheOptions(namespace="team-a")``."""
-
-    namespace: str | None = None
-    """Watch only this namespace (namespaced kinds); None watches all namespaces."""
-    by_kind: Mapping[GroupVersionKind, KindOptions] = field(default_factory=dict)
-    """Per-kind restrictions, overriding ``namespace``."""
-    default_transform: Transform | None = strip_managed_fields
-    """Applied to every object before it is stored; drops managedFields by default."""
-    sync_timeout: float = 120.0
-    """Seconds a read waits for its kind's first list before CacheSyncTimeout."""
-    reflector: ReflectorOptions = field(default_factory=ReflectorOptions)
-    """Timing of each kind's list and watch; ``reflector.tune_gc`` speeds large initial lists
-    up by pausing the process's garbage collector (off by default: it is process-wide)."""
-    shutdown_timeout: float = 30.0
-    """Seconds ``start`` waits, once stopped, for informers to finish an in-flight list."""
+def _key(kind: KindLike) -> InformerKey:
+    return gvk_of(kind), is_metadata_only(kind)
 
 
 class InformerCache:
-    """Reads from informers; one informer per kind, created on demand."""
+    """Reads from informers; one informer per kind (and per metadata-only kind), on demand."""
 
     def __init__(self, client: Client, options: CacheOptions | None = None) -> None:
         self._client = client
         self.options = options or CacheOptions()
-        self._informers: dict[GroupVersionKind, SharedInformer] = {}
+        self._informers: dict[InformerKey, SharedInformer] = {}
         self._lock = threading.Lock()
         self._stop: threading.Event | None = None
-        self._field_indexes: dict[GroupVersionKind, set[str]] = {}
+        self._field_indexes: dict[InformerKey, set[str]] = {}
 
-    def _new_informer(self, gvk: GroupVersionKind) -> SharedInformer:
-        kind_options = self.options.by_kind.get(gvk, KindOptions())
-        namespace = kind_options.namespace or self.options.namespace
+    def _namespaced(self, gvk: GroupVersionKind) -> bool:
         try:
-            if namespace and not self._client.mapping(gvk).namespaced:
-                namespace = None
+            return self._client.mapping(gvk).namespaced
         except NoKindMatch:
-            pass
+            return True
+
+    def _new_informer(self, kind: KindLike) -> SharedInformer:
+        gvk = gvk_of(kind)
+        handler = self.options.watch_error_handler
         return SharedInformer(
             self._client,
-            gvk,
-            namespace=namespace,
-            label_selector=label_selector_string(kind_options.label_selector),
-            field_selector=kind_options.field_selector,
-            transform=kind_options.transform or self.options.default_transform,
+            kind,
+            scopes=scopes_for(self.options, gvk, self._namespaced(gvk)),
             options=self.options.reflector,
+            on_error=(lambda error: handler(gvk, error)) if handler is not None else None,
         )
 
     def get_informer(self, kind: KindLike) -> SharedInformer:
         """The informer for ``kind``, created (and started, if the cache runs) on first use."""
-        gvk = gvk_of(kind)
+        key = _key(kind)
         with self._lock:
-            informer = self._informers.get(gvk)
+            informer = self._informers.get(key)
             if informer is None:
-                informer = self._new_informer(gvk)
-                self._informers[gvk] = informer
+                informer = self._new_informer(kind)
+                self._informers[key] = informer
                 if self._stop is not None:
-                    informer.start(self._stop)
+                    informer.start()
             return informer
+
+    def remove_informer(self, kind: KindLike, timeout: float = 10.0) -> bool:
+        """Stop ``kind``'s informer and forget it (its handlers get no more events; the next
+        read or ``get_informer`` starts a fresh one). False if there was none."""
+        key = _key(kind)
+        with self._lock:
+            informer = self._informers.pop(key, None)
+            self._field_indexes.pop(key, None)
+        if informer is None:
+            return False
+        informer.stop()
+        if not informer.join(timeout):
+            log.warning("removed informer still finishing a request", extra={"kind": str(key[0])})
+        return True
 
     def index_field(
         self, kind: KindLike, field_path: str, extract: Callable[[dict[str, Any]], list[str]]
     ) -> None:
         """Index ``kind`` by ``extract(obj)`` so ``list(kind, field_selector="<field_path>=v")``
         is a lookup (controller-runtime's IndexField)."""
-        gvk = gvk_of(kind)
-        informer = self.get_informer(gvk)
+        informer = self.get_informer(kind)
         informer.store.add_indexer(f"field:{field_path}", extract)
-        self._field_indexes.setdefault(gvk, set()).add(field_path)
+        self._field_indexes.setdefault(_key(kind), set()).add(field_path)
 
     def start(self, stop: threading.Event) -> None:
-        """Start every informer (and any created later); block until ``stop`` is set, then
-        end every informer thread (waiting at most ``shutdown_timeout`` for them)."""
+        """Start every informer (and any created later); resync them every ``sync_period``
+        until ``stop`` is set, then end every informer thread (waiting at most
+        ``shutdown_timeout`` for them)."""
         with self._lock:
             self._stop = stop
             informers = list(self._informers.values())
         for informer in informers:
-            informer.start(stop)
-        stop.wait()
+            informer.start()
+        self._resync_until(stop)
         with self._lock:
             informers = list(self._informers.values())
+        for informer in informers:
+            informer.stop()
         deadline = time.monotonic() + self.options.shutdown_timeout
         stuck = [
             str(informer.gvk)
@@ -136,6 +138,27 @@ class InformerCache:
         ]
         if stuck:
             log.warning("informers still finishing a request at shutdown", extra={"kinds": stuck})
+
+    def _resync_until(self, stop: threading.Event) -> None:
+        period = self.options.sync_period
+        if period is None:
+            stop.wait()
+            return
+        due: dict[int, float] = {}
+        while not stop.wait(min(_RESYNC_POLL, period / 2)):
+            with self._lock:
+                informers = list(self._informers.values())
+            now = time.monotonic()
+            live = {id(informer) for informer in informers}
+            due = {key: moment for key, moment in due.items() if key in live}
+            for informer in informers:
+                if not informer.has_synced():
+                    continue
+                jittered = period * (0.9 + random.random() / 5)
+                moment = due.setdefault(id(informer), now + jittered)
+                if moment <= now:
+                    informer.resync()
+                    due[id(informer)] = now + jittered
 
     def wait_for_cache_sync(self, timeout: float | None = None) -> None:
         """Block until every informer created so far has synced, or raise CacheSyncTimeout."""
@@ -149,20 +172,31 @@ class InformerCache:
             return
         raise CacheSyncTimeout(_sync_message(informer, timeout))
 
-    def _synced(self, kind: KindLike) -> SharedInformer:
+    def _synced(self, kind: KindLike, namespace: str | None) -> SharedInformer:
+        if self.options.reader_fail_on_missing_informer:
+            with self._lock:
+                missing = _key(kind) not in self._informers
+            if missing:
+                raise NotCached(
+                    f"the cache has no informer for {kind} and reader_fail_on_missing_informer "
+                    "is set: watch the kind in a controller (or call cache.get_informer) "
+                    "before reading it, or read it from the API server (mgr.api_reader)"
+                )
         informer = self.get_informer(kind)
         if self._stop is None:
             raise CacheSyncTimeout(
                 f"the cache for {informer.gvk} is not started: start the manager (or call "
                 "cache.start in a thread) before reading from it"
             )
+        if namespace:
+            _check_namespace(informer, namespace)
         self._wait(informer, self.options.sync_timeout)
         return informer
 
     def get(
         self, kind: KindLike, name: str, namespace: str | None = None, *, copy: bool = True
     ) -> dict[str, Any]:
-        informer = self._synced(kind)
+        informer = self._synced(kind, namespace)
         key = f"{namespace}/{name}" if namespace else name
         obj = informer.store.get(key)
         if obj is None:
@@ -200,7 +234,7 @@ class InformerCache:
             )
         if limit is not None and limit < 0:
             raise ValueError(f"limit must be >= 0 (0 means no limit), got {limit}")
-        informer = self._synced(kind)
+        informer = self._synced(kind, namespace)
         store = informer.store
         items: builtins.list[dict[str, Any]]
         if field_selector:
@@ -246,6 +280,17 @@ class InformerCache:
                 f"cache.index_field(kind, {field_path!r}, extract) before listing by it"
             )
         return informer.store.by_index(index, value)
+
+
+def _check_namespace(informer: SharedInformer, namespace: str) -> None:
+    watched = [scope.namespace for scope in informer.scopes]
+    if None in watched or namespace in watched:
+        return
+    raise NotCached(
+        f"the cache watches {informer.gvk.kind} only in namespaces {sorted(map(str, watched))}, "
+        f"not in {namespace!r}: add it to CacheOptions.default_namespaces (or the kind's "
+        "KindOptions.namespaces), or read it from the API server (mgr.api_reader)"
+    )
 
 
 def _sync_message(informer: SharedInformer, timeout: float) -> str:

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from reconcile.client.client import Client
 from reconcile.client.transport import StreamStalled, WatchStream
 from reconcile.errors import ApiError, Gone
-from reconcile.gvk import GroupVersionKind
+from reconcile.gvk import KindLike, gvk_of
 
 __all__ = ["Reflector", "ReflectorOptions", "ReflectorStats", "ReflectorTarget", "gc_paused"]
 
@@ -112,7 +112,7 @@ class Reflector:
     def __init__(
         self,
         client: Client,
-        gvk: GroupVersionKind,
+        kind: KindLike,
         target: ReflectorTarget,
         *,
         namespace: str | None = None,
@@ -122,7 +122,9 @@ class Reflector:
         options: ReflectorOptions | None = None,
     ) -> None:
         self._client = client
-        self._gvk = gvk
+        self._kind = kind
+        """What is listed and watched: a kind, or a ``PartialObjectMetadata`` of one."""
+        self._gvk = gvk_of(kind)
         self._target = target
         self._namespace = namespace
         self._label_selector = label_selector
@@ -142,8 +144,9 @@ class Reflector:
                 self._target.record_error(None)
                 backoff = self.options.initial_backoff
                 self._watch(stop, resource_version)
-            except Gone:
+            except Gone as gone:
                 self.stats.relists_after_gone += 1
+                self._target.record_error(gone)
                 log.info("watch history expired, relisting", extra={"kind": str(self._gvk)})
             except Exception as error:
                 self.stats.failures += 1
@@ -177,7 +180,7 @@ class Reflector:
         resource_version = ""
         while True:
             page = self._client.list(
-                self._gvk,
+                self._kind,
                 namespace=self._namespace,
                 label_selector=self._label_selector,
                 field_selector=self._field_selector,
@@ -200,7 +203,7 @@ class Reflector:
             timeout = int(self.options.min_watch_timeout * (1 + random.random()))
             try:
                 stream = self._client.watch(
-                    self._gvk,
+                    self._kind,
                     namespace=self._namespace,
                     resource_version=resource_version,
                     label_selector=self._label_selector,

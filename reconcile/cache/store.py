@@ -90,16 +90,26 @@ class Store:
             return old
 
     def replace(
-        self, objects: Iterable[dict[str, Any]]
+        self,
+        objects: Iterable[dict[str, Any]],
+        *,
+        within: Callable[[dict[str, Any]], bool] | None = None,
     ) -> tuple[
         list[dict[str, Any]], list[tuple[dict[str, Any], dict[str, Any]]], list[dict[str, Any]]
     ]:
-        """Make the store hold exactly ``objects``; return (added, updated (old, new), deleted)."""
+        """Make the store hold exactly ``objects``; return (added, updated (old, new), deleted).
+
+        With ``within``, only stored objects it accepts may be deleted (one namespace's
+        relist leaves the other namespaces' objects alone)."""
         incoming = {object_key(obj): obj for obj in objects}
         added: list[dict[str, Any]] = []
         updated: list[tuple[dict[str, Any], dict[str, Any]]] = []
         with self._lock:
-            deleted = [obj for key, obj in self._items.items() if key not in incoming]
+            deleted = [
+                obj
+                for key, obj in self._items.items()
+                if key not in incoming and (within is None or within(obj))
+            ]
             for obj in deleted:
                 self.delete(obj)
             for obj in incoming.values():

@@ -8,10 +8,19 @@ from typing import TYPE_CHECKING
 from reconcile._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from reconcile.client.client import Client, StatusWriter, label_selector_string
+    from reconcile.client.aio import AsyncClient
+    from reconcile.client.client import (
+        FIELD_VALIDATIONS,
+        Client,
+        StatusWriter,
+        label_selector_string,
+    )
     from reconcile.client.config import RestConfig
     from reconcile.client.delegating import DelegatingClient
+    from reconcile.client.ignore import ignore_already_exists, ignore_not_found
     from reconcile.client.interfaces import ObjectClient, Reader, StatusWriterLike, Writer
+    from reconcile.client.metadata import MetadataClient
+    from reconcile.client.namespaced import NamespacedClient
     from reconcile.client.patch import (
         APPLY_PATCH,
         JSON_PATCH,
@@ -27,8 +36,16 @@ if TYPE_CHECKING:
         with_read_retries,
         with_write_retries,
     )
+    from reconcile.client.warnings import WarningLogger
 
 _EXPORTS = {
+    "AsyncClient": "reconcile.client.aio",
+    "FIELD_VALIDATIONS": "reconcile.client.client",
+    "MetadataClient": "reconcile.client.metadata",
+    "NamespacedClient": "reconcile.client.namespaced",
+    "WarningLogger": "reconcile.client.warnings",
+    "ignore_already_exists": "reconcile.client.ignore",
+    "ignore_not_found": "reconcile.client.ignore",
     "APPLY_PATCH": "reconcile.client.patch",
     "Client": "reconcile.client.client",
     "DelegatingClient": "reconcile.client.delegating",
@@ -55,11 +72,15 @@ _EXPORTS = {
 
 __all__ = [
     "APPLY_PATCH",
+    "FIELD_VALIDATIONS",
     "JSON_PATCH",
     "MERGE_PATCH",
     "STRATEGIC_MERGE_PATCH",
+    "AsyncClient",
     "Client",
     "DelegatingClient",
+    "MetadataClient",
+    "NamespacedClient",
     "NoKindMatch",
     "ObjectClient",
     "RESTMapper",
@@ -68,7 +89,10 @@ __all__ = [
     "RestConfig",
     "StatusWriter",
     "StatusWriterLike",
+    "WarningLogger",
     "Writer",
+    "ignore_already_exists",
+    "ignore_not_found",
     "is_safe_to_repeat_write",
     "is_transient",
     "label_selector_string",

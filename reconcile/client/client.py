@@ -5,16 +5,32 @@ take just the object; reads take a ``KindLike``. Reads retry transient failures 
 backoff (``retry.with_read_retries``); writes retry only when the server certainly did not
 apply them: a 429 (after its Retry-After) or a connection that could not be opened
 (``retry.with_write_retries``). Conflicts are the caller's to handle (``retry_on_conflict``).
+
+Write options have client-wide defaults that each call may override: the field manager
+(``field_manager``, controller-runtime's FieldOwner), ``field_validation`` (Strict, Warn or
+Ignore; None lets the server decide, which is Warn) and ``dry_run``. ``with_options``
+returns a client sharing this one's connections with other defaults, e.g. one field
+manager per controller for server-side apply. Kinds wrapped in ``PartialObjectMetadata``
+are read as metadata only (``metadata.py``). Server warnings go to ``warnings``, which by
+default logs each distinct text once.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Mapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry
 
 from reconcile.client.config import RestConfig
+from reconcile.client.metadata import (
+    METADATA_ACCEPT,
+    METADATA_LIST_ACCEPT,
+    partial_list,
+    to_partial,
+)
 from reconcile.client.patch import APPLY_PATCH, MERGE_PATCH
 from reconcile.client.restmapper import RESTMapper, RESTMapping
 from reconcile.client.retry import (
@@ -23,9 +39,13 @@ from reconcile.client.retry import (
     with_write_retries,
 )
 from reconcile.client.transport import Transport, WatchStream
-from reconcile.gvk import GroupVersionKind, KindLike, gvk_of
+from reconcile.client.warnings import WarningHandler
+from reconcile.gvk import GroupVersionKind, KindLike, gvk_of, is_metadata_only
 
-__all__ = ["Client", "StatusWriter", "label_selector_string"]
+__all__ = ["FIELD_VALIDATIONS", "Client", "StatusWriter", "label_selector_string"]
+
+FIELD_VALIDATIONS = ("Strict", "Warn", "Ignore")
+"""The ``fieldValidation`` values kube-apiserver accepts."""
 
 
 def label_selector_string(selector: str | Mapping[str, str] | None) -> str | None:
@@ -35,11 +55,12 @@ def label_selector_string(selector: str | Mapping[str, str] | None) -> str | Non
     return ",".join(f"{key}={value}" for key, value in sorted(selector.items()))
 
 
-def _write_query(field_manager: str | None, dry_run: bool, **extra: Any) -> dict[str, Any]:
-    query: dict[str, Any] = {"fieldManager": field_manager, **extra}
-    if dry_run:
-        query["dryRun"] = "All"
-    return query
+def _check_field_validation(value: str | None) -> None:
+    if value is not None and value not in FIELD_VALIDATIONS:
+        raise ValueError(
+            f"field_validation must be one of {', '.join(FIELD_VALIDATIONS)} (or None for the "
+            f"server's default, Warn), got {value!r}"
+        )
 
 
 class Client:
@@ -57,21 +78,67 @@ class Client:
         *,
         registry: CollectorRegistry | None = None,
         field_manager: str = "kreconcile",
+        field_validation: str | None = None,
+        dry_run: bool = False,
         read_retry_deadline: float = 30.0,
         write_retry_deadline: float = 30.0,
+        warnings: WarningHandler | None = None,
     ) -> None:
-        """``read_retry_deadline``: seconds reads keep retrying transient failures (0: never);
-        ``write_retry_deadline``: seconds writes keep retrying throttling (429) and refused
-        connections, the failures that guarantee nothing was applied (0: never)."""
-        self.transport = Transport(config, registry=registry)
+        """``field_manager``, ``field_validation``, ``dry_run``: defaults of every write
+        (see the module docstring); ``read_retry_deadline``: seconds reads keep retrying
+        transient failures (0: never); ``write_retry_deadline``: seconds writes keep
+        retrying throttling (429) and refused connections, the failures that guarantee
+        nothing was applied (0: never); ``warnings``: where server warnings go."""
+        _check_field_validation(field_validation)
+        self.transport = Transport(config, registry=registry, warnings=warnings)
         self.read_retry_deadline = read_retry_deadline
         self.write_retry_deadline = write_retry_deadline
         self.mapper = RESTMapper(self.transport)
         self.field_manager = field_manager
+        self.field_validation = field_validation
+        self.dry_run = dry_run
 
-    def _read(self, path: str, query: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def with_options(
+        self,
+        *,
+        field_manager: str | None = None,
+        field_validation: str | None = None,
+        dry_run: bool | None = None,
+    ) -> Client:
+        """A client with other write defaults, sharing this one's connections and discovery:
+        ``mgr.client.direct.with_options(field_manager="agentpool-controller")``."""
+        _check_field_validation(field_validation)
+        other = copy.copy(self)
+        if field_manager is not None:
+            other.field_manager = field_manager
+        if field_validation is not None:
+            other.field_validation = field_validation
+        if dry_run is not None:
+            other.dry_run = dry_run
+        return other
+
+    def _write_query(
+        self,
+        field_manager: str | None,
+        dry_run: bool | None,
+        field_validation: str | None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        _check_field_validation(field_validation)
+        query: dict[str, Any] = {
+            "fieldManager": field_manager or self.field_manager,
+            "fieldValidation": field_validation or self.field_validation,
+            **extra,
+        }
+        if self.dry_run if dry_run is None else dry_run:
+            query["dryRun"] = "All"
+        return query
+
+    def _read(
+        self, path: str, query: Mapping[str, Any] | None = None, accept: str | None = None
+    ) -> dict[str, Any]:
         body: dict[str, Any] = with_read_retries(
-            lambda: self.transport.request("GET", path, query=query).body,
+            lambda: self.transport.request("GET", path, query=query, accept=accept).body,
             deadline=self.read_retry_deadline,
             on_throttled=self.transport.throttle_log.server_side,
         )
@@ -93,7 +160,10 @@ class Client:
     # reads
 
     def get(self, kind: KindLike, name: str, namespace: str | None = None) -> dict[str, Any]:
-        return self._read(self.mapping(kind).path(namespace, name))
+        path = self.mapping(kind).path(namespace, name)
+        if is_metadata_only(kind):
+            return to_partial(self._read(path, accept=METADATA_ACCEPT), gvk_of(kind))
+        return self._read(path)
 
     def list(
         self,
@@ -116,6 +186,10 @@ class Client:
             "continue": continue_token,
             "resourceVersion": resource_version,
         }
+        if is_metadata_only(kind):
+            return partial_list(
+                self._read(mapping.path(namespace), query, accept=METADATA_LIST_ACCEPT), gvk
+            )
         body = self._read(mapping.path(namespace), query)
         for item in body.get("items") or []:
             item.setdefault("apiVersion", gvk.api_version)
@@ -144,6 +218,14 @@ class Client:
             "fieldSelector": field_selector,
             "timeoutSeconds": timeout_seconds,
         }
+        if is_metadata_only(kind):
+            return self.transport.stream(
+                mapping.path(namespace),
+                query=query,
+                read_timeout=read_timeout,
+                accept=METADATA_ACCEPT,
+                convert=functools.partial(to_partial, gvk=gvk_of(kind)),
+            )
         return self.transport.stream(
             mapping.path(namespace), query=query, read_timeout=read_timeout
         )
@@ -176,10 +258,15 @@ class Client:
         )
 
     def create(
-        self, obj: dict[str, Any], *, field_manager: str | None = None, dry_run: bool = False
+        self,
+        obj: dict[str, Any],
+        *,
+        field_manager: str | None = None,
+        dry_run: bool | None = None,
+        field_validation: str | None = None,
     ) -> dict[str, Any]:
         mapping, namespace, _ = self._object_target(obj)
-        query = _write_query(field_manager or self.field_manager, dry_run)
+        query = self._write_query(field_manager, dry_run, field_validation)
         return self._write("POST", mapping.path(namespace), query=query, body=obj)
 
     def update(
@@ -187,11 +274,12 @@ class Client:
         obj: dict[str, Any],
         *,
         field_manager: str | None = None,
-        dry_run: bool = False,
+        dry_run: bool | None = None,
         subresource: str = "",
+        field_validation: str | None = None,
     ) -> dict[str, Any]:
         mapping, namespace, name = self._object_target(obj)
-        query = _write_query(field_manager or self.field_manager, dry_run)
+        query = self._write_query(field_manager, dry_run, field_validation)
         return self._write("PUT", mapping.path(namespace, name, subresource), query=query, body=obj)
 
     def patch(
@@ -201,14 +289,16 @@ class Client:
         *,
         patch_type: str = MERGE_PATCH,
         field_manager: str | None = None,
-        dry_run: bool = False,
+        dry_run: bool | None = None,
         subresource: str = "",
         force: bool | None = None,
+        field_validation: str | None = None,
     ) -> dict[str, Any]:
         mapping, namespace, name = self._object_target(obj)
-        query = _write_query(
-            field_manager or self.field_manager,
+        query = self._write_query(
+            field_manager,
             dry_run,
+            field_validation,
             force=None if force is None else str(force).lower(),
         )
         return self._write(
@@ -220,11 +310,25 @@ class Client:
         )
 
     def apply(
-        self, obj: dict[str, Any], *, field_manager: str, force: bool = False
+        self,
+        obj: dict[str, Any],
+        *,
+        field_manager: str | None = None,
+        force: bool = False,
+        dry_run: bool | None = None,
+        field_validation: str | None = None,
+        subresource: str = "",
     ) -> dict[str, Any]:
-        """Server-side apply ``obj`` as ``field_manager``."""
+        """Server-side apply ``obj`` as ``field_manager`` (default: the client's)."""
         return self.patch(
-            obj, obj, patch_type=APPLY_PATCH, field_manager=field_manager, force=force
+            obj,
+            obj,
+            patch_type=APPLY_PATCH,
+            field_manager=field_manager,
+            force=force,
+            dry_run=dry_run,
+            field_validation=field_validation,
+            subresource=subresource,
         )
 
     def delete(
@@ -234,7 +338,7 @@ class Client:
         propagation_policy: str | None = None,
         preconditions: Mapping[str, str] | None = None,
         grace_period_seconds: int | None = None,
-        dry_run: bool = False,
+        dry_run: bool | None = None,
     ) -> None:
         mapping, namespace, name = self._object_target(obj)
         options: dict[str, Any] = {"kind": "DeleteOptions", "apiVersion": "v1"}
@@ -244,7 +348,7 @@ class Client:
             options["preconditions"] = dict(preconditions)
         if grace_period_seconds is not None:
             options["gracePeriodSeconds"] = grace_period_seconds
-        if dry_run:
+        if self.dry_run if dry_run is None else dry_run:
             options["dryRun"] = ["All"]
         self._write("DELETE", mapping.path(namespace, name), body=options)
 
@@ -255,11 +359,13 @@ class Client:
         namespace: str | None = None,
         label_selector: str | Mapping[str, str] | None = None,
         field_selector: str | None = None,
+        dry_run: bool | None = None,
     ) -> None:
         mapping = self.mapping(kind)
         query = {
             "labelSelector": label_selector_string(label_selector),
             "fieldSelector": field_selector,
+            "dryRun": "All" if (self.dry_run if dry_run is None else dry_run) else None,
         }
         self._write("DELETE", mapping.path(namespace), query=query)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from reconcile.client.client import Client, StatusWriter
 from reconcile.client.interfaces import Reader
+from reconcile.client.restmapper import RESTMapping
 from reconcile.gvk import GroupVersionKind, KindLike, gvk_of
 
 __all__ = ["DelegatingClient"]
@@ -27,6 +28,16 @@ class DelegatingClient:
         self.direct = client
         self.cache = cache
         self._uncached: set[GroupVersionKind] = {gvk_of(k) for k in uncached}
+
+    def with_options(self, **defaults: Any) -> DelegatingClient:
+        """The same reads, with writes through ``direct.with_options(**defaults)`` (a field
+        manager per controller, dry-run, field validation)."""
+        other = DelegatingClient(self.direct.with_options(**defaults), self.cache)
+        other._uncached = self._uncached
+        return other
+
+    def mapping(self, kind: KindLike) -> RESTMapping:
+        return self.direct.mapping(kind)
 
     def get(self, kind: KindLike, name: str, namespace: str | None = None) -> dict[str, Any]:
         if gvk_of(kind) in self._uncached:
@@ -62,10 +73,8 @@ class DelegatingClient:
     def patch(self, obj: dict[str, Any], patch: Any, **options: Any) -> dict[str, Any]:
         return self.direct.patch(obj, patch, **options)
 
-    def apply(
-        self, obj: dict[str, Any], *, field_manager: str, force: bool = False
-    ) -> dict[str, Any]:
-        return self.direct.apply(obj, field_manager=field_manager, force=force)
+    def apply(self, obj: dict[str, Any], **options: Any) -> dict[str, Any]:
+        return self.direct.apply(obj, **options)
 
     def delete(self, obj: dict[str, Any], **options: Any) -> None:
         self.direct.delete(obj, **options)

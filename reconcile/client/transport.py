@@ -29,6 +29,7 @@ from kubernetes.client import rest as k8s_rest
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from reconcile.client.config import RestConfig
+from reconcile.client.warnings import WarningHandler, WarningLogger, parse_warnings
 from reconcile.errors import ApiError, ServerUnreachable, ServiceUnavailable, TooManyRequests
 from reconcile.metrics.per_registry import PerRegistryMetrics
 
@@ -59,9 +60,16 @@ class StreamStalled(Exception):
 class WatchStream:
     """An open watch response: iterate for events; ``close()`` unblocks a pending read."""
 
-    def __init__(self, raw: urllib3.BaseHTTPResponse, read_timeout: float) -> None:
+    def __init__(
+        self,
+        raw: urllib3.BaseHTTPResponse,
+        read_timeout: float,
+        convert: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> None:
+        """``convert`` rewrites each event's object (not those of ERROR events)."""
         self._raw = raw
         self._read_timeout = read_timeout
+        self._convert = convert
         self._closed = False
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
@@ -73,6 +81,8 @@ class WatchStream:
                     raise StreamStalled(
                         f"watch sent a line that is not JSON: {line[:200]!r}"
                     ) from exc
+                if self._convert is not None and event.get("type") != "ERROR":
+                    event["object"] = self._convert(event.get("object") or {})
                 yield event
         except urllib3.exceptions.ReadTimeoutError as exc:
             raise StreamStalled(f"watch silent for {self._read_timeout:g}s") from exc
@@ -213,15 +223,23 @@ class Response:
 
     @property
     def warnings(self) -> list[str]:
-        value = self.headers.get("Warning")
-        return [value] if value else []
+        """The texts of the response's ``Warning`` headers."""
+        return parse_warnings(_header_values(self.headers, "Warning"))
 
 
 class Transport:
     """Sends requests for one RestConfig; thread-safe (urllib3 pools are)."""
 
-    def __init__(self, config: RestConfig, *, registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self,
+        config: RestConfig,
+        *,
+        registry: CollectorRegistry | None = None,
+        warnings: WarningHandler | None = None,
+    ) -> None:
+        """``warnings`` receives the server's warning texts (default: each logged once)."""
         self.config = config
+        self.warnings: WarningHandler = warnings if warnings is not None else WarningLogger()
         self._pool: urllib3.PoolManager = k8s_rest.RESTClientObject(
             config.configuration
         ).pool_manager
@@ -231,9 +249,9 @@ class Transport:
         self._host = urlparse(config.host).netloc
         self.metrics = ClientMetrics.for_registry(registry) if registry is not None else None
 
-    def _headers(self, content_type: str | None) -> dict[str, str]:
+    def _headers(self, content_type: str | None, accept: str | None = None) -> dict[str, str]:
         configuration = self.config.configuration
-        headers = {"Accept": "application/json", "User-Agent": self.config.user_agent}
+        headers = {"Accept": accept or "application/json", "User-Agent": self.config.user_agent}
         if configuration.refresh_api_key_hook is not None:
             configuration.refresh_api_key_hook(configuration)
         token = configuration.get_api_key_with_prefix("authorization")
@@ -262,8 +280,11 @@ class Transport:
         body: Any = None,
         content_type: str = "application/json",
         timeout: float | None = None,
+        accept: str | None = None,
     ) -> Response:
-        """Send one request; raise the typed ApiError for any failure Status."""
+        """Send one request; raise the typed ApiError for any failure Status.
+
+        ``accept`` replaces ``application/json`` (e.g. to ask for PartialObjectMetadata)."""
         payload: bytes | None
         if body is None:
             payload = None
@@ -278,7 +299,7 @@ class Transport:
                 method,
                 self.url(path, query),
                 body=payload,
-                headers=self._headers(content_type if payload is not None else None),
+                headers=self._headers(content_type if payload is not None else None, accept),
                 timeout=urllib3.Timeout(total=timeout or self.config.timeout),
                 retries=False,
                 preload_content=True,
@@ -287,6 +308,7 @@ class Transport:
             self._observe(method, "<error>", started)
             raise self._unreachable(exc) from exc
         self._observe(method, str(raw.status), started)
+        self._warn(raw.headers)
         data = raw.data
         if raw.status >= 400:
             raise _error(raw.status, data, raw.headers)
@@ -310,7 +332,20 @@ class Transport:
             code=503,
         )
 
-    def stream(self, path: str, *, query: Mapping[str, Any], read_timeout: float) -> WatchStream:
+    def _warn(self, headers: Mapping[str, str]) -> None:
+        values = _header_values(headers, "Warning")
+        if values:
+            self.warnings.handle(parse_warnings(values))
+
+    def stream(
+        self,
+        path: str,
+        *,
+        query: Mapping[str, Any],
+        read_timeout: float,
+        accept: str | None = None,
+        convert: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> WatchStream:
         """Open a watch; iterate the result for parsed events, ``close()`` it from any thread."""
         self._throttle("WATCH", path)
         started = time.monotonic()
@@ -318,7 +353,7 @@ class Transport:
             raw = self._pool.request(
                 "GET",
                 self.url(path, query),
-                headers=self._headers(None),
+                headers=self._headers(None, accept),
                 timeout=urllib3.Timeout(connect=self.config.timeout, read=read_timeout),
                 retries=False,
                 preload_content=False,
@@ -331,12 +366,21 @@ class Transport:
             data = raw.read()
             raw.release_conn()
             raise _error(raw.status, data, raw.headers)
-        return WatchStream(raw, read_timeout)
+        return WatchStream(raw, read_timeout, convert)
 
     def _observe(self, method: str, code: str, started: float) -> None:
         if self.metrics is not None:
             self.metrics.requests.labels(code, method, self._host).inc()
             self.metrics.latency.labels(method, self._host).observe(time.monotonic() - started)
+
+
+def _header_values(headers: Mapping[str, str], name: str) -> list[str]:
+    """Every value of a repeated header (urllib3 keeps them apart; a dict has one)."""
+    getlist = getattr(headers, "getlist", None)
+    if callable(getlist):
+        return list(getlist(name))
+    value = headers.get(name)
+    return [value] if value else []
 
 
 def _decode(status: int, data: bytes) -> Any:

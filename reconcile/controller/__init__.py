@@ -7,11 +7,12 @@ from reconcile.controller.controller import (
     reconcile_deadline,
 )
 from reconcile.controller.metrics import ControllerMetrics
-from reconcile.controller.options import ControllerOptions
+from reconcile.controller.options import ControllerDefaults, ControllerOptions
 
 __all__ = [
     "PANIC_TYPES",
     "Controller",
+    "ControllerDefaults",
     "ControllerMetrics",
     "ControllerOptions",
     "WorkerDied",

@@ -44,6 +44,12 @@ class ControllerMetrics(PerRegistryMetrics):
             ["controller"],
             registry=registry,
         )
+        self.timeouts = Counter(
+            "controller_runtime_reconcile_timeouts",
+            "Total number of reconciliations that exceeded their timeout per controller",
+            ["controller"],
+            registry=registry,
+        )
         self.time = Histogram(
             "controller_runtime_reconcile_time_seconds",
             "Length of time per reconciliation per controller",
@@ -68,7 +74,7 @@ class ControllerMetrics(PerRegistryMetrics):
         """Create every label child at zero, as controller-runtime does, so rates start at 0."""
         for result in RESULTS:
             self.total.labels(controller, result)
-        for family in (self.errors, self.terminal_errors, self.panics):
+        for family in (self.errors, self.terminal_errors, self.panics, self.timeouts):
             family.labels(controller)
         self.time.labels(controller)
         self.max_concurrent.labels(controller).set(max_concurrent)

@@ -6,8 +6,42 @@
 2. real ``etcd`` and ``kube-apiserver`` binaries, when ``KUBEBUILDER_ASSETS`` names their
    directory (as setup-envtest installs them);
 3. otherwise the embedded API server, in-process and in-memory.
+
+With ``EnvironmentOptions(crd_install=CRDInstallOptions(paths=[...]))`` it installs CRDs
+and waits until they are served. The kit also has ``FakeClient`` (the embedded server's
+storage without HTTP, with ``Interceptors`` for error paths) and ``Komega``
+(``eventually(obj).has(...)``). Names load lazily.
 """
 
-from reconcile.envtest.environment import Environment, EnvironmentOptions
+from typing import TYPE_CHECKING
 
-__all__ = ["Environment", "EnvironmentOptions"]
+from reconcile._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from reconcile.envtest.crd import CRDInstallOptions, install_crds, uninstall_crds
+    from reconcile.envtest.environment import Environment, EnvironmentOptions
+    from reconcile.envtest.fake import FakeClient, Interceptors
+    from reconcile.envtest.komega import Komega
+
+_EXPORTS = {
+    "CRDInstallOptions": "reconcile.envtest.crd",
+    "Environment": "reconcile.envtest.environment",
+    "EnvironmentOptions": "reconcile.envtest.environment",
+    "FakeClient": "reconcile.envtest.fake",
+    "Interceptors": "reconcile.envtest.fake",
+    "Komega": "reconcile.envtest.komega",
+    "install_crds": "reconcile.envtest.crd",
+    "uninstall_crds": "reconcile.envtest.crd",
+}
+
+__all__ = [
+    "CRDInstallOptions",
+    "Environment",
+    "EnvironmentOptions",
+    "FakeClient",
+    "Interceptors",
+    "Komega",
+    "install_crds",
+    "uninstall_crds",
+]
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)

@@ -12,8 +12,11 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from reconcile.apiserver import APIServer, ServerOptions
+from reconcile.client import Client, RestConfig
+from reconcile.envtest.crd import CRDInstallOptions, install_crds, uninstall_crds
 
 __all__ = ["Environment", "EnvironmentOptions"]
 
@@ -30,6 +33,9 @@ class EnvironmentOptions:
     """Seconds to wait for the API server to answer /readyz."""
     server: ServerOptions | None = None
     """Options for the embedded server (the default when nothing else is configured)."""
+    crd_install: CRDInstallOptions | None = None
+    """CRDs to install once the API server is up (waiting until they are served), and
+    with ``cleanup_on_stop`` remove on ``stop``."""
 
 
 def _free_port() -> int:
@@ -47,6 +53,8 @@ class Environment:
         self.server: APIServer | None = None
         self._processes: list[subprocess.Popen[bytes]] = []
         self._workdir: tempfile.TemporaryDirectory[str] | None = None
+        self.crds: list[dict[str, Any]] = []
+        """The CRDs ``start`` installed."""
 
     @property
     def mode(self) -> str:
@@ -78,10 +86,26 @@ class Environment:
             self.server = APIServer(self.options.server)
             self.server.start(timeout=self.options.start_timeout)
             self.kubeconfig = self.server.write_kubeconfig(workdir / "kubeconfig")
+        crd_install = self.options.crd_install
+        if crd_install is not None:
+            try:
+                self.crds = install_crds(self._client(), crd_install)
+            except BaseException:
+                self.stop()
+                raise
         return self.kubeconfig
 
+    def _client(self) -> Client:
+        assert self.kubeconfig is not None, "start() sets the kubeconfig first"
+        return Client(RestConfig.from_kubeconfig(self.kubeconfig))
+
     def stop(self) -> None:
-        """Stop whatever ``start`` started (an existing cluster is left alone)."""
+        """Remove the CRDs ``start`` installed (with ``cleanup_on_stop``), then stop whatever
+        ``start`` started (an existing cluster is left alone)."""
+        crd_install = self.options.crd_install
+        if self.crds and crd_install is not None and crd_install.cleanup_on_stop:
+            crds, self.crds = self.crds, []
+            uninstall_crds(self._client(), crds, crd_install)
         if self.server is not None:
             self.server.stop()
             self.server = None

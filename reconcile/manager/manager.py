@@ -1,8 +1,10 @@
 """The manager: shared client, cache and metrics; runnables started in the right order.
 
-Start order: metrics and probe servers; the cache (and a wait until the informers already
-requested have synced); runnables that need no election; then, after winning the Lease (or
-at once without leader election), the leader-only runnables (controllers).
+Start order: metrics, probe and (if enabled) profiling servers; the cache; the warm-up of
+leader-only controllers with ``enable_warmup`` (their sources start, so their informers list
+now rather than after a failover); a wait until the informers requested so far have synced;
+runnables that need no election; then, after winning the Lease (or at once without leader
+election), the leader-only runnables (controllers).
 
 Stop order is the reverse, within ``graceful_shutdown_timeout``: controllers drain their
 in-flight reconciles, the Lease is released (so a standby takes over at once), then the
@@ -24,7 +26,10 @@ import time
 
 from reconcile.cache import InformerCache
 from reconcile.client import Client, DelegatingClient, RestConfig
+from reconcile.client.aio import AsyncClient
+from reconcile.controller.options import ControllerDefaults
 from reconcile.errors import KreconcileError, LeaderElectionLost
+from reconcile.events import EventsRecorder
 from reconcile.healthz import Checker, HealthChecks
 from reconcile.leaderelection import (
     LeaderCallbacks,
@@ -37,6 +42,8 @@ from reconcile.manager.options import ManagerOptions
 from reconcile.manager.runnables import Runnable, RunnableGroup, needs_election
 from reconcile.manager.signals import setup_signal_handler
 from reconcile.metrics import HTTPEndpoint, metrics_route, new_registry
+from reconcile.metrics.server import Route
+from reconcile.profiling import profiling_routes
 from reconcile.recorder import EventRecorder
 from reconcile.reload import CertWatcher
 
@@ -55,8 +62,8 @@ class Manager:
         self.api_reader = Client(config, registry=self.registry)
         self.cache = InformerCache(self.api_reader, self.options.cache)
         self.client = DelegatingClient(self.api_reader, self.cache)
-        self.healthz = HealthChecks("/healthz")
-        self.readyz = HealthChecks("/readyz")
+        self.healthz = HealthChecks(self.options.liveness_endpoint_name)
+        self.readyz = HealthChecks(self.options.readiness_endpoint_name)
         self.readyz.add("cache-synced", self._cache_synced)
         self._errors: list[tuple[str, BaseException]] = []
         self._failed = threading.Event()
@@ -64,6 +71,8 @@ class Manager:
         self._others = RunnableGroup("others", self._fail)
         self._leader = RunnableGroup("leader", self._fail)
         self._recorders: dict[str, EventRecorder] = {}
+        self._events_recorders: dict[str, EventsRecorder] = {}
+        self._async_client: AsyncClient | None = None
         self._names: set[str] = set()
         self.elector: LeaderElector | None = None
         self._election_thread: threading.Thread | None = None
@@ -72,16 +81,24 @@ class Manager:
             self.cert_watcher = CertWatcher(
                 self.options.metrics_cert_file, self.options.metrics_key_file
             )
+        metrics_filter = self.options.metrics_filter
         self.metrics_server = HTTPEndpoint(
             "metrics",
             self.options.metrics_bind_address,
-            {"/metrics": metrics_route(self.registry)},
+            {**self.options.metrics_extra_handlers, "/metrics": metrics_route(self.registry)},
             ssl_context=self.cert_watcher.context if self.cert_watcher else None,
+            request_filter=metrics_filter(self.api_reader.transport) if metrics_filter else None,
         )
         self.probe_server = HTTPEndpoint(
             "probes",
             self.options.health_probe_bind_address,
-            {"/healthz": self.healthz.route(), "/readyz": self.readyz.route()},
+            {
+                self.options.liveness_endpoint_name: self.healthz.route(),
+                self.options.readiness_endpoint_name: self.readyz.route(),
+            },
+        )
+        self.pprof_server = HTTPEndpoint(
+            "pprof", self.options.pprof_bind_address, profiling_routes()
         )
         self._synced = threading.Event()
 
@@ -108,6 +125,23 @@ class Manager:
         else:
             self._others.add(runnable)
 
+    @property
+    def controller_defaults(self) -> ControllerDefaults:
+        """Defaults of the controllers built on this manager (``ManagerOptions.controller``)."""
+        return self.options.controller
+
+    @property
+    def async_client(self) -> AsyncClient:
+        """``self.client`` for ``async def`` reconcilers (its threads end with the manager)."""
+        if self._async_client is None:
+            self._async_client = AsyncClient(self.client)
+        return self._async_client
+
+    def add_metrics_server_extra_handler(self, path: str, route: Route) -> None:
+        """Serve ``route`` at ``path`` on the metrics endpoint (behind its filter); before
+        ``start`` only."""
+        self.metrics_server.add_route(path, route)
+
     def add_healthz_check(self, name: str, check: Checker) -> None:
         self.healthz.add(name, check)
 
@@ -119,6 +153,13 @@ class Manager:
         recorder = self._recorders.get(name)
         if recorder is None:
             recorder = self._recorders[name] = EventRecorder(self.api_reader, name)
+        return recorder
+
+    def get_events_recorder(self, name: str) -> EventsRecorder:
+        """The events.k8s.io/v1 recorder of reporting controller ``name`` (shared)."""
+        recorder = self._events_recorders.get(name)
+        if recorder is None:
+            recorder = self._events_recorders[name] = EventsRecorder(self.api_reader, name)
         return recorder
 
     def _cache_synced(self) -> str | None:
@@ -136,6 +177,7 @@ class Manager:
         stop = stop or threading.Event()
         self._others.add(self.metrics_server)
         self._others.add(self.probe_server)
+        self._others.add(self.pprof_server)
         if self.cert_watcher is not None:
             self._others.add(self.cert_watcher)
         self._others.start_all()
@@ -147,6 +189,7 @@ class Manager:
         lost = threading.Event()
         election_stop = threading.Event()
         try:
+            self._leader.warmup_all()
             self.cache.wait_for_cache_sync()
             self._synced.set()
             election = self.options.election()
@@ -206,8 +249,14 @@ class Manager:
             if self.options.release_on_cancel and not lost.is_set():
                 self.elector.release()
             self.elector.close(max(0.0, deadline - time.monotonic()))
-        for recorder in self._recorders.values():
+        recorders: list[EventRecorder | EventsRecorder] = [
+            *self._recorders.values(),
+            *self._events_recorders.values(),
+        ]
+        for recorder in recorders:
             recorder.close(max(0.0, min(5.0, deadline - time.monotonic())))
+        if self._async_client is not None:
+            self._async_client.close()
         stuck += self._others.stop_all(deadline)
         cache_stop.set()
         if stuck:

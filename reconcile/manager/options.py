@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from reconcile.cache import CacheOptions
+from reconcile.controller.options import ControllerDefaults
 from reconcile.leaderelection import (
     DEFAULT_LEASE_DURATION,
     DEFAULT_RENEW_DEADLINE,
     DEFAULT_RETRY_PERIOD,
     LeaderElectionOptions,
 )
+from reconcile.metrics.filters import FilterProvider
+from reconcile.metrics.server import Route
 
 __all__ = ["ManagerOptions"]
 
@@ -29,8 +33,23 @@ class ManagerOptions:
     """Serve /metrics over HTTPS with this certificate (PEM); reloaded when the file changes."""
     metrics_key_file: str | None = None
     """Private key (PEM) for ``metrics_cert_file``."""
+    metrics_filter: FilterProvider | None = None
+    """Guards every metrics route, e.g. ``with_authentication_and_authorization`` (scrapers
+    need a token allowed ``get`` on the path); built from the manager's API transport."""
+    metrics_extra_handlers: Mapping[str, Route] = field(default_factory=dict)
+    """More routes on the metrics endpoint (path -> route), behind the same filter."""
     health_probe_bind_address: str = ":8081"
-    """Where /healthz and /readyz are served; "0" disables them."""
+    """Where the liveness and readiness probes are served; "0" disables them."""
+    liveness_endpoint_name: str = "/healthz"
+    """Path of the liveness probe."""
+    readiness_endpoint_name: str = "/readyz"
+    """Path of the readiness probe."""
+    pprof_bind_address: str = "0"
+    """Where the profiling endpoint (``reconcile.profiling``: thread stacks, tracemalloc
+    heap snapshots) is served; "0", the default, disables it. Bind to loopback."""
+    controller: ControllerDefaults = field(default_factory=ControllerDefaults)
+    """Defaults of every controller built on this manager (concurrency per kind, timeouts,
+    panic recovery, priority queue, warm-up)."""
     graceful_shutdown_timeout: float = 30.0
     """Seconds runnables get to stop after SIGTERM before the manager gives up on them."""
     cache: CacheOptions = field(default_factory=CacheOptions)
@@ -67,3 +86,11 @@ class ManagerOptions:
         self.election()  # validates the timings and names now, not at start
         if (self.metrics_cert_file is None) != (self.metrics_key_file is None):
             raise ValueError("set both metrics_cert_file and metrics_key_file, or neither")
+        for name, path in (
+            ("liveness_endpoint_name", self.liveness_endpoint_name),
+            ("readiness_endpoint_name", self.readiness_endpoint_name),
+        ):
+            if not path.startswith("/") or path == "/":
+                raise ValueError(f"{name} must be a path like '/healthz', got {path!r}")
+        if self.liveness_endpoint_name == self.readiness_endpoint_name:
+            raise ValueError("liveness_endpoint_name and readiness_endpoint_name must differ")

@@ -47,6 +47,16 @@ class RunnableGroup:
             else:
                 self._pending.append(runnable)
 
+    def warmup_all(self) -> None:
+        """Call ``warmup()`` on the runnables not started yet that have one (controllers
+        with ``enable_warmup`` start their sources), before the group starts."""
+        with self._lock:
+            pending = list(self._pending)
+        for runnable in pending:
+            warmup = getattr(runnable, "warmup", None)
+            if callable(warmup):
+                warmup()
+
     def start_all(self) -> None:
         with self._lock:
             self._started = True

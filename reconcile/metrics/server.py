@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import ssl
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-__all__ = ["HTTPEndpoint", "Route", "parse_bind_address"]
+__all__ = ["HTTPEndpoint", "RequestFilter", "Route", "parse_bind_address"]
 
 Route = Callable[[str, dict[str, list[str]]], tuple[int, str, bytes]]
 """(path, query) -> (status, content type, body)."""
+RequestFilter = Callable[[str, str, Mapping[str, str]], tuple[int, str, bytes] | None]
+"""(method, path, headers) -> None to serve the request, or the response refusing it."""
 
 
 def parse_bind_address(address: str) -> tuple[str, int] | None:
@@ -40,11 +42,14 @@ class HTTPEndpoint:
         routes: dict[str, Route],
         *,
         ssl_context: ssl.SSLContext | None = None,
+        request_filter: RequestFilter | None = None,
     ) -> None:
         """With ``ssl_context`` it serves HTTPS; the context may be reloaded in place
-        (``reload.CertWatcher``) and new connections get the new certificate."""
+        (``reload.CertWatcher``) and new connections get the new certificate. Every
+        request passes ``request_filter`` first (authentication, authorization)."""
         self.name = name
         self._routes = routes
+        self._filter = request_filter
         self._bind = parse_bind_address(bind_address)
         self._ssl_context = ssl_context
         self._server: ThreadingHTTPServer | None = None
@@ -90,12 +95,32 @@ class HTTPEndpoint:
             server.server_close()
             thread.join()
 
+    def add_route(self, path: str, route: Route) -> None:
+        """Serve ``route`` at ``path`` too; only before ``start``."""
+        if self._bound.is_set():
+            raise RuntimeError(
+                f"the {self.name} endpoint is already serving: add {path!r} before the "
+                "manager starts"
+            )
+        if path in self._routes:
+            raise ValueError(f"{path!r} is already served by the {self.name} endpoint")
+        self._routes[path] = route
+
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         routes = self._routes
+        request_filter = self._filter
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 url = urlparse(self.path)
+                refused = (
+                    request_filter("GET", url.path, dict(self.headers.items()))
+                    if request_filter is not None
+                    else None
+                )
+                if refused is not None:
+                    self._send(*refused)
+                    return
                 for prefix, route in sorted(routes.items(), key=lambda r: -len(r[0])):
                     if url.path == prefix or url.path.startswith(prefix.rstrip("/") + "/"):
                         status, content_type, body = route(
@@ -104,6 +129,9 @@ class HTTPEndpoint:
                         break
                 else:
                     status, content_type, body = 404, "text/plain", b"404 page not found\n"
+                self._send(status, content_type, body)
+
+            def _send(self, status: int, content_type: str, body: bytes) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))

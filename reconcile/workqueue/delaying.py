@@ -40,6 +40,7 @@ class DelayingQueue(Queue[T]):
         self._heap_cond = threading.Condition(threading.Lock())
         self._heap: list[tuple[float, int, T]] = []
         self._ready_at: dict[T, float] = {}
+        self._priority: dict[T, int] = {}
         self._sequence = itertools.count()
         self._waiter: threading.Thread | None = None
         self._stopped = False
@@ -50,18 +51,26 @@ class DelayingQueue(Queue[T]):
         If ``item`` is already waiting, the earlier of the two ready times is kept. NaN is a
         programming error (a delay computed from bad input) and raises ValueError.
         """
+        self._add_after(item, delay, 0)
+
+    def _add_after(self, item: T, delay: float, priority: int) -> None:
+        """``add_after`` at ``priority``: a waiting key keeps the highest priority asked."""
         if math.isnan(delay):
             raise ValueError(f"add_after delay for {item!r} is NaN; pass seconds as a number")
         if delay <= 0:
-            self.add(item)
+            self._add(item, priority)
             return
         if self.shutting_down():
             return
         ready_at = self._clock.now() + delay
         with self._heap_cond:
             current = self._ready_at.get(item)
-            if current is not None and current <= ready_at:
-                return
+            if current is not None:
+                self._priority[item] = max(priority, self._priority.get(item, 0))
+                if current <= ready_at:
+                    return
+            else:
+                self._priority[item] = priority
             self._ready_at[item] = ready_at
             heapq.heappush(self._heap, (ready_at, next(self._sequence), item))
             if self._waiter is None:
@@ -89,6 +98,6 @@ class DelayingQueue(Queue[T]):
                     ready_at, _, item = heapq.heappop(self._heap)
                     if self._ready_at.get(item) == ready_at:
                         del self._ready_at[item]
-                        self.add(item)
+                        self._add(item, self._priority.pop(item, 0))
                 timeout = self._heap[0][0] - now if self._heap else None
                 self._clock.wait(self._heap_cond, timeout)

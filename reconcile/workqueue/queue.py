@@ -2,7 +2,8 @@
 
 Three structures under one lock carry the invariants:
 
-- ``_queue``: keys waiting to be handed out, in order, each at most once;
+- ``_queue``: keys waiting to be handed out, each at most once (in arrival order here; the
+  priority queue hands out higher priorities first, see ``ready.py``);
 - ``_dirty``: keys that need processing (everything in ``_queue``, plus keys re-added while
   being processed);
 - ``_processing``: keys handed out by ``get`` and not yet ``done``.
@@ -22,12 +23,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import deque
 from collections.abc import Hashable
 from typing import Generic, TypeVar
 
 from reconcile.clock import REAL_CLOCK, Clock
 from reconcile.workqueue.metrics import QueueStats, WorkqueueMetrics
+from reconcile.workqueue.ready import FifoKeys, ReadyKeys
 
 __all__ = ["Queue"]
 
@@ -73,7 +74,7 @@ class Queue(Generic[T]):
         self.name = name
         self._clock = clock
         self._cond = threading.Condition(threading.Lock())
-        self._queue: deque[T] = deque()
+        self._queue: ReadyKeys[T] = self._new_ready_keys()
         self._dirty: set[T] = set()
         self._processing: set[T] = set()
         self._shutting_down = False
@@ -86,14 +87,22 @@ class Queue(Generic[T]):
             else None
         )
 
+    def _new_ready_keys(self) -> ReadyKeys[T]:
+        """The structure ready keys wait in; FIFO here, by priority in ``PriorityQueue``."""
+        return FifoKeys()
+
     def add(self, item: T) -> None:
         """Mark ``item`` as needing processing; a no-op if it already is, or after shutdown."""
+        self._add(item, 0)
+
+    def _add(self, item: T, priority: int) -> None:
         with self._cond:
             if self._shutting_down:
                 log.debug("add after shutdown ignored", extra={"queue": self.name})
                 return
             try:
                 if item in self._dirty:
+                    self._queue.note(item, priority)
                     return
             except TypeError:
                 _require_hashable(item)
@@ -104,9 +113,10 @@ class Queue(Generic[T]):
                 if item not in stats.add_times:
                     stats.add_times[item] = self._clock.now()
             self._dirty.add(item)
+            self._queue.note(item, priority)
             if item in self._processing:
                 return
-            self._queue.append(item)
+            self._queue.push(item)
             if stats is not None:
                 stats.depth += 1
             self._cond.notify()
@@ -122,6 +132,10 @@ class Queue(Generic[T]):
         Shutdown is reported only once no key is left to hand out. With ``timeout`` (seconds),
         ``(None, False)`` means nothing arrived in time. The caller must call ``done(key)``.
         """
+        item, _, shutdown = self._get(timeout)
+        return item, shutdown
+
+    def _get(self, timeout: float | None) -> tuple[T | None, int, bool]:
         with self._cond:
             if timeout is None:
                 while not self._queue and not self._shutting_down:
@@ -129,8 +143,8 @@ class Queue(Generic[T]):
             elif not self._queue and not self._shutting_down:
                 self._cond.wait_for(lambda: self._queue or self._shutting_down, timeout)
             if not self._queue:
-                return None, self._shutting_down
-            item = self._queue.popleft()
+                return None, 0, self._shutting_down
+            item, priority = self._queue.take()
             self._processing.add(item)
             self._dirty.discard(item)
             stats = self._stats
@@ -141,7 +155,7 @@ class Queue(Generic[T]):
                 if added is not None:
                     stats.queue_duration.observe(now - added)
                 stats.start_times[item] = now
-            return item, False
+            return item, priority, False
 
     def done(self, item: T) -> None:
         """Finish processing ``item``; if it was re-added meanwhile, queue it again now."""
@@ -153,7 +167,7 @@ class Queue(Generic[T]):
                     stats.work_duration.observe(self._clock.now() - started)
             self._processing.discard(item)
             if item in self._dirty:
-                self._queue.append(item)
+                self._queue.push(item)
                 if stats is not None:
                     stats.depth += 1
                 self._cond.notify()

@@ -48,7 +48,7 @@ class RateLimitingQueue(DelayingQueue[T]):
     def add_rate_limited(self, item: T) -> None:
         """Add ``item`` after the delay the rate limiter assigns it (counted as a retry)."""
         self._note_retry()
-        self.add_after(item, self.rate_limiter.when(item))
+        self._add_after(item, self.rate_limiter.when(item), 0)
 
     def forget(self, item: T) -> None:
         """Stop tracking ``item``'s retries; call it when processing succeeded."""

@@ -11,6 +11,7 @@ from reconcile.handler import (
     EnqueueRequestForObject,
     EnqueueRequestForOwner,
     EnqueueRequestsFromMapFunc,
+    Funcs,
 )
 from reconcile.reconciler import Request
 
@@ -103,3 +104,19 @@ def test_object_and_map_func_handlers() -> None:
         _pod(), queue
     )
     assert queue.added == [Request("ns", "p"), Request("x", "y"), Request("x", "z")]
+
+
+def test_funcs_call_the_function_of_each_event_type_and_ignore_the_others() -> None:
+    seen: list[str] = []
+    handler = Funcs(
+        create_fn=lambda obj, queue: queue.add(Request("created", obj["metadata"]["name"])),
+        update_fn=lambda old, new, queue: seen.append(f"{old['v']}->{new['v']}"),
+    )
+    queue = Recorder()
+    obj = {"metadata": {"name": "a"}, "v": 1}
+    handler.create(obj, queue)
+    handler.update(obj, {**obj, "v": 2}, queue)
+    handler.delete(obj, queue)
+    handler.generic(obj, queue)
+    assert queue.added == [Request("created", "a")]
+    assert seen == ["1->2"]

@@ -5,27 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from reconcile.recorder import EventRecorder, RecorderOptions
+from tests.unit.reconcile.memory_writer import MemoryWriter
 
-
-class Events:
-    """A Writer that stores Events in memory (the recorder only creates and patches)."""
-
-    def __init__(self) -> None:
-        self.created: list[dict[str, Any]] = []
-        self.patched: list[dict[str, Any]] = []
-
-    def create(self, obj: dict[str, Any], **options: Any) -> dict[str, Any]:
-        self.created.append(obj)
-        return obj
-
-    def update(self, obj: dict[str, Any], **options: Any) -> dict[str, Any]:
-        return obj
-
-    def patch(self, obj: dict[str, Any], patch: Any, **options: Any) -> dict[str, Any]:
-        self.patched.append(patch)
-        return obj
-
-    def delete(self, obj: dict[str, Any], **options: Any) -> None: ...
+Events = MemoryWriter
 
 
 def _pod(i: int) -> dict[str, Any]:

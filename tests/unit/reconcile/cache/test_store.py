@@ -78,3 +78,16 @@ def test_replace_reports_added_updated_and_deleted() -> None:
     assert [object_key(o) for o in deleted] == ["ns/gone"]
     assert sorted(object_key(o) for o in store.items()) == ["ns/changed", "ns/new", "ns/same"]
     assert store.get("ns/gone") is None
+
+
+def test_replace_within_a_scope_leaves_other_scopes_alone() -> None:
+    store = Store()
+    for namespace, name in (("a", "x"), ("a", "y"), ("b", "z")):
+        store.upsert({"metadata": {"namespace": namespace, "name": name, "resourceVersion": "1"}})
+    added, updated, deleted = store.replace(
+        [{"metadata": {"namespace": "a", "name": "x", "resourceVersion": "1"}}],
+        within=lambda obj: obj["metadata"]["namespace"] == "a",
+    )
+    assert (added, updated) == ([], [])
+    assert [o["metadata"]["name"] for o in deleted] == ["y"]
+    assert sorted(o["metadata"]["name"] for o in store.items()) == ["x", "z"]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from prometheus_client import CollectorRegistry
 
+from reconcile import log as logctx
 from reconcile.clock import FakeClock
 from reconcile.controller import Controller, ControllerOptions, reconcile_deadline
 from reconcile.controller.controller import WorkerDied
@@ -16,46 +16,10 @@ from reconcile.errors import CacheSyncTimeout, TerminalError
 from reconcile.handler import EnqueueRequestForObject
 from reconcile.reconciler import ReconcilerFunc, Request, Result
 from reconcile.source import Channel
-from reconcile.workqueue import ItemExponentialFailureRateLimiter
+from reconcile.workqueue import LOW_PRIORITY, PriorityQueue
+from tests.unit.reconcile.controller.harness import FAST, Harness
+from tests.unit.reconcile.controller.harness import obj as _obj
 from tests.waiting import wait_for
-
-FAST = ItemExponentialFailureRateLimiter(base_delay=0.001, max_delay=0.01)
-
-
-def _obj(name: str) -> dict[str, Any]:
-    return {"metadata": {"name": name, "namespace": "ns"}}
-
-
-class Harness:
-    def __init__(self, fn: Callable[[Request], Result], **options: Any) -> None:
-        self.registry = CollectorRegistry()
-        self.channel = Channel(EnqueueRequestForObject())
-        self.controller = Controller(
-            "test",
-            ReconcilerFunc(fn),
-            sources=[self.channel],
-            options=ControllerOptions(rate_limiter=FAST, need_leader_election=False, **options),
-            registry=self.registry,
-        )
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.controller.start, args=(self.stop,), daemon=True)
-        self.thread.start()
-
-    def metric(self, name: str, **labels: str) -> float:
-        value = self.registry.get_sample_value(name, {"controller": "test", **labels})
-        return value or 0.0
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(10)
-
-
-@pytest.fixture
-def harnesses() -> Iterator[list[Harness]]:
-    created: list[Harness] = []
-    yield created
-    for harness in created:
-        harness.close()
 
 
 def test_error_is_retried_with_backoff_until_success(harnesses: list[Harness]) -> None:
@@ -265,3 +229,84 @@ def test_caches_that_never_sync_fail_the_controller_after_the_timeout() -> None:
     controller = _unsynced(0.3)
     with pytest.raises(CacheSyncTimeout, match=r"did not sync within 0\.3s"):
         controller.start(threading.Event())
+
+
+def test_result_priority_moves_a_requeue_ahead_of_the_backlog(harnesses: list[Harness]) -> None:
+    clock = FakeClock()
+    order: list[str] = []
+    blocking, release = threading.Event(), threading.Event()
+
+    def reconcile(request: Request) -> Result:
+        order.append(request.name)
+        if request.name == "first" and order.count("first") == 1:
+            return Result(requeue_after=5.0, priority=10)
+        if request.name == "blocker":
+            blocking.set()
+            release.wait(10)
+        return Result()
+
+    harness = Harness(reconcile, clock=clock)
+    harnesses.append(harness)
+    queue = harness.controller.queue
+    assert isinstance(queue, PriorityQueue), "the priority queue is the default"
+    harness.channel.send(_obj("first"))
+    wait_for(lambda: queue.waiting() == 1, what="first to be requeued after 5 s")
+    harness.channel.send(_obj("blocker"))
+    assert blocking.wait(10)
+    for name in ("b1", "b2"):
+        queue.add(Request("ns", name), priority=LOW_PRIORITY)
+    clock.step(5.0)
+    wait_for(lambda: len(queue) == 3, what="first ready again")
+    release.set()
+    wait_for(lambda: len(order) == 5)
+    assert order == ["first", "blocker", "first", "b1", "b2"]
+
+
+def test_fifo_queue_when_the_priority_queue_is_off(harnesses: list[Harness]) -> None:
+    harness = Harness(lambda request: Result(), use_priority_queue=False)
+    harnesses.append(harness)
+    assert not isinstance(harness.controller.queue, PriorityQueue)
+
+
+def test_log_constructor_builds_the_logger_of_each_reconcile(
+    harnesses: list[Harness], caplog: pytest.LogCaptureFixture
+) -> None:
+    requests: list[Request | None] = []
+
+    def constructor(request: Request | None) -> logging.LoggerAdapter[logging.Logger]:
+        requests.append(request)
+        return logging.LoggerAdapter(logging.getLogger("team-a"), {"team": "a"})
+
+    def reconcile(request: Request) -> Result:
+        logctx.from_context().info("reconciling")
+        return Result()
+
+    caplog.set_level(logging.INFO, logger="team-a")
+    harness = Harness(reconcile, log_constructor=constructor)
+    harnesses.append(harness)
+    harness.channel.send(_obj("a"))
+    wait_for(lambda: harness.metric("controller_runtime_reconcile_total", result="success") == 1)
+    assert requests[0] is None, "called once for the controller's own logger"
+    assert Request("ns", "a") in requests
+    record = next(r for r in caplog.records if r.getMessage() == "reconciling")
+    assert record.name == "team-a" and getattr(record, "team", None) == "a"
+    assert any(r.getMessage() == "starting workers" and r.name == "team-a" for r in caplog.records)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_warmup_starts_sources_before_the_workers(harnesses: list[Harness], enabled: bool) -> None:
+    calls: list[str] = []
+
+    def reconcile(request: Request) -> Result:
+        calls.append(request.name)
+        return Result()
+
+    harness = Harness(reconcile, start=False, enable_warmup=enabled)
+    harnesses.append(harness)
+    for name in ("a", "b"):
+        harness.channel.send(_obj(name))
+    harness.controller.warmup()
+    assert len(harness.controller.queue) == (2 if enabled else 0)
+    assert calls == [], "warm-up runs no reconcile"
+    harness.thread.start()
+    wait_for(lambda: sorted(calls) == ["a", "b"])

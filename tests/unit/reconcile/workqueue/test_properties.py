@@ -10,15 +10,22 @@ import time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconcile.workqueue import ItemExponentialFailureRateLimiter, RateLimitingQueue
+from reconcile.workqueue import (
+    ItemExponentialFailureRateLimiter,
+    PriorityQueue,
+    RateLimitingQueue,
+)
 from tests.waiting import wait_for
 
 KEYS = st.sampled_from(["a", "b", "c", "d", "e"])
+PRIORITIES = st.sampled_from([-100, 0, 5])
 OPERATIONS = st.lists(
     st.one_of(
-        st.tuples(st.just("add"), KEYS, st.just(0.0)),
-        st.tuples(st.just("add_after"), KEYS, st.floats(min_value=0.0, max_value=0.003)),
-        st.tuples(st.just("add_rate_limited"), KEYS, st.just(0.0)),
+        st.tuples(st.just("add"), KEYS, st.just(0.0), PRIORITIES),
+        st.tuples(
+            st.just("add_after"), KEYS, st.floats(min_value=0.0, max_value=0.003), PRIORITIES
+        ),
+        st.tuples(st.just("add_rate_limited"), KEYS, st.just(0.0), PRIORITIES),
     ),
     min_size=1,
     max_size=60,
@@ -65,12 +72,20 @@ def _work_while_holding(key: str) -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(operations=OPERATIONS, workers=st.integers(min_value=1, max_value=4))
+@given(
+    operations=OPERATIONS,
+    workers=st.integers(min_value=1, max_value=4),
+    prioritized=st.booleans(),
+)
 def test_no_key_runs_twice_at_once_and_every_add_is_processed(
-    operations: list[tuple[str, str, float]], workers: int
+    operations: list[tuple[str, str, float, int]], workers: int, prioritized: bool
 ) -> None:
-    queue: RateLimitingQueue[str] = RateLimitingQueue(
-        rate_limiter=ItemExponentialFailureRateLimiter(base_delay=0.0001, max_delay=0.002)
+    """Holds for client-go's FIFO queue and for the priority queue alike."""
+    limiter = ItemExponentialFailureRateLimiter(base_delay=0.0001, max_delay=0.002)
+    queue: RateLimitingQueue[str] = (
+        PriorityQueue(rate_limiter=limiter)
+        if prioritized
+        else RateLimitingQueue(rate_limiter=limiter)
     )
     ledger = Ledger()
 
@@ -94,9 +109,16 @@ def test_no_key_runs_twice_at_once_and_every_add_is_processed(
     threads = [threading.Thread(target=work, daemon=True) for _ in range(workers)]
     for thread in threads:
         thread.start()
-    for kind, key, delay in operations:
+    for kind, key, delay, priority in operations:
         ledger.before_add(key)
-        if kind == "add":
+        if isinstance(queue, PriorityQueue):
+            if kind == "add":
+                queue.add(key, priority=priority)
+            elif kind == "add_after":
+                queue.add_after(key, delay, priority=priority)
+            else:
+                queue.add_rate_limited(key, priority=priority)
+        elif kind == "add":
             queue.add(key)
         elif kind == "add_after":
             queue.add_after(key, delay)
