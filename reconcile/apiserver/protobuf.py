@@ -265,3 +265,15 @@ def decode_object(body: bytes) -> dict[str, Any]:
         )
     obj = decode_message(root, bytes(envelope.get(2, b"")))
     return {"apiVersion": api_version, "kind": kind, **obj}
+
+
+def decode_request(body: bytes) -> dict[str, Any]:
+    """``decode_object`` for a request body: 415 for what cannot be decoded, 400 if malformed."""
+    from reconcile.apiserver.status import StatusError, bad_request
+
+    try:
+        return decode_object(body)
+    except UnsupportedProtobuf as exc:
+        raise StatusError(415, "UnsupportedMediaType", str(exc)) from exc
+    except (IndexError, UnicodeDecodeError, KeyError) as exc:
+        raise bad_request(f"malformed protobuf body: {exc}") from exc

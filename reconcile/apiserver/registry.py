@@ -40,7 +40,7 @@ def _builtin(
         short_names=short,
         categories=categories,
         status_subresource=status,
-        scale=ScaleSubresource(".spec.replicas", ".status.replicas", ".status.selector")
+        scale=ScaleSubresource(".spec.replicas", ".status.replicas", ".spec.selector")
         if scale
         else None,
     )

@@ -25,7 +25,8 @@ from reconcile.apiserver.faults import Faults
 from reconcile.apiserver.lifecycle import Lifecycle
 from reconcile.apiserver.persistence import Persistence
 from reconcile.apiserver.registry import Registry
-from reconcile.apiserver.rest import MAX_BODY, Rest, parse_path
+from reconcile.apiserver.request import MAX_BODY
+from reconcile.apiserver.rest import Rest, parse_path
 from reconcile.apiserver.status import StatusError
 from reconcile.apiserver.storage import Store
 

@@ -285,7 +285,7 @@ def test_imperative_creates_sent_as_protobuf(kubectl: Kubectl) -> None:
     deployment = json.loads(kubectl("get", "deployment", "d", "-o", "json"))
     assert deployment["spec"]["replicas"] == 2
     assert deployment["spec"]["template"]["spec"]["containers"][0]["ports"] == [
-        {"containerPort": 80}
+        {"containerPort": 80, "protocol": "TCP"}
     ]
     unsupported = kubectl.run("create", "job", "j", "--image=busybox", check=False)
     assert "Job (batch/v1) cannot be sent as protobuf to this API server" in unsupported.stderr
