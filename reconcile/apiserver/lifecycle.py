@@ -37,9 +37,15 @@ ObjectKey = tuple[GroupResource, str, str]
 class Lifecycle:
     """Garbage collector and namespace controller, driven by store events."""
 
-    def __init__(self, api: API, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, api: API, loop: asyncio.AbstractEventLoop, *, namespace_delay: float = 0.0
+    ) -> None:
+        """``namespace_delay``: seconds before a Terminating namespace's contents go."""
         self._api = api
         self._loop = loop
+        self._namespace_delay = namespace_delay
+        self._waiting: set[str] = set()
+        self._terminating: set[str] = set()
         self._dependents: dict[str, set[ObjectKey]] = defaultdict(set)
         self._uids: dict[ObjectKey, str] = {}
         for gr, stored in api.store.all_objects():
@@ -47,7 +53,7 @@ class Lifecycle:
         api.store.listeners.append(self._on_event)
         for stored in api.store.list_objects(_NAMESPACES):
             if stored.obj["metadata"].get("deletionTimestamp"):
-                self._schedule(self._terminate_namespace, stored.obj["metadata"]["name"])
+                self._schedule_termination(stored.obj["metadata"]["name"])
 
     def _key(self, gr: GroupResource, obj: dict[str, Any]) -> ObjectKey:
         meta = obj["metadata"]
@@ -68,6 +74,19 @@ class Lifecycle:
     def _schedule(self, fn: Any, *args: Any) -> None:
         self._loop.call_soon(self._guarded, fn, *args)
 
+    def _schedule_termination(self, namespace: str) -> None:
+        """The first pass over a Terminating namespace waits ``namespace_delay`` seconds."""
+        if namespace in self._terminating:
+            self._schedule(self._terminate_namespace, namespace)
+        elif namespace not in self._waiting:
+            self._waiting.add(namespace)
+            self._loop.call_later(self._namespace_delay, self._begin_termination, namespace)
+
+    def _begin_termination(self, namespace: str) -> None:
+        self._waiting.discard(namespace)
+        self._terminating.add(namespace)
+        self._guarded(self._terminate_namespace, namespace)
+
     def _guarded(self, fn: Any, *args: Any) -> None:
         try:
             fn(*args)
@@ -87,7 +106,7 @@ class Lifecycle:
                 self._schedule(self._collect, uid)
             for ref in obj["metadata"].get("ownerReferences") or []:
                 self._schedule(self._finish_foreground, ref.get("uid", ""))
-            if event.namespace:
+            if event.namespace in self._terminating:
                 self._schedule(self._terminate_namespace, event.namespace)
             return
         self._index(event.group_resource, obj)
@@ -96,7 +115,7 @@ class Lifecycle:
             return
         finalizers = meta.get("finalizers") or []
         if event.group_resource == _NAMESPACES:
-            self._schedule(self._terminate_namespace, meta["name"])
+            self._schedule_termination(meta["name"])
         if "orphan" in finalizers:
             self._schedule(self._orphan, event.group_resource, event.namespace, event.name)
         if "foregroundDeletion" in finalizers:
@@ -211,4 +230,5 @@ class Lifecycle:
         if new["metadata"].get("finalizers"):
             self._write((_NAMESPACES, "", namespace), new)
             return
+        self._terminating.discard(namespace)
         self._api.store.remove(_NAMESPACES, "", namespace)

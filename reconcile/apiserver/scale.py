@@ -57,7 +57,8 @@ def to_scale(info: ResourceInfo, obj: dict[str, Any]) -> dict[str, Any]:
         if selector:
             value = selector[0]
             if isinstance(value, dict):
-                value = selector_string(value)
+                plain = not {"matchLabels", "matchExpressions"} & set(value)
+                value = selector_string({"matchLabels": value} if plain else value)
             scale["status"]["selector"] = value
     return scale
 

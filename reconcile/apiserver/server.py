@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +71,13 @@ class ServerOptions:
     """Watches without timeoutSeconds end after a random time in [this, 2x this) seconds."""
     token: str | None = None
     """When set, requests need ``Authorization: Bearer <token>``."""
+    controllers: bool = False
+    """Also run the minimal kube-controller-manager (Deployments, ReplicaSets, Jobs,
+    DaemonSets, default ServiceAccounts) against this server, as ``kreconcile dev`` does."""
+    namespace_deletion_delay: float = 1.0
+    """Seconds a Terminating namespace waits before its contents are deleted, as the
+    namespace controller's first pass does; ``kubectl delete -k`` deletes the objects
+    inside it meanwhile instead of finding them gone."""
 
 
 class APIServer:
@@ -87,6 +95,8 @@ class APIServer:
         self.api: API | None = None
         self._rest: Rest | None = None
         self._openapi_cache: tuple[int, dict[str, dict[str, Any]]] | None = None
+        self._controllers: Any = None
+        self._controllers_dir: tempfile.TemporaryDirectory[str] | None = None
 
     # lifecycle
 
@@ -104,9 +114,33 @@ class APIServer:
             raise RuntimeError(f"the API server did not start within {timeout}s")
         if self._error is not None:
             raise RuntimeError(f"the API server failed to start: {self._error}") from self._error
+        self._start_controllers()
+
+    def _start_controllers(self) -> None:
+        """Run the controller manager, a client of this server like any other."""
+        if not self.options.controllers or self._controllers is not None:
+            return
+        from reconcile.apiserver.controllers import ControllerManager
+        from reconcile.client import RestConfig
+
+        self._controllers_dir = tempfile.TemporaryDirectory(prefix="kreconcile-kcm-")
+        kubeconfig = self.write_kubeconfig(Path(self._controllers_dir.name) / "kubeconfig")
+        config = RestConfig.from_kubeconfig(
+            kubeconfig, qps=1000.0, burst=2000, user_agent="kube-controller-manager"
+        )
+        self._controllers = ControllerManager(config)
+        self._controllers.start()
+
+    def _stop_controllers(self) -> None:
+        if self._controllers is not None:
+            self._controllers.stop()
+            self._controllers = None
+        if self._controllers_dir is not None:
+            self._controllers_dir.cleanup()
+            self._controllers_dir = None
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Close watches, stop serving and release the storage."""
+        """Stop the controllers, close watches, stop serving and release the storage."""
         if self._loop is not None and self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
         if self._thread is not None:
@@ -114,7 +148,13 @@ class APIServer:
 
     def serve(self, stop: threading.Event, on_ready: Any = None) -> None:
         """Serve in this thread until ``stop`` is set; ``on_ready()`` runs once listening."""
-        asyncio.run(self._main(stop_flag=stop, on_ready=on_ready))
+
+        def ready() -> None:
+            threading.Thread(target=self._start_controllers, name="kcm-start", daemon=True).start()
+            if on_ready is not None:
+                on_ready()
+
+        asyncio.run(self._main(stop_flag=stop, on_ready=ready))
 
     def _run_thread(self) -> None:
         try:
@@ -174,7 +214,7 @@ class APIServer:
         store = Store(history=self.options.watch_history, persistence=persistence)
         api = API(Registry(), store)
         crds.install(api)
-        Lifecycle(api, self._loop)
+        Lifecycle(api, self._loop, namespace_delay=self.options.namespace_deletion_delay)
         self._seed(api)
         rest = Rest(
             api,
@@ -200,6 +240,7 @@ class APIServer:
             else:
                 await self._stop.wait()
         finally:
+            await self._loop.run_in_executor(None, self._stop_controllers)
             store.cut_watches()
             await runner.cleanup()
             store.close()
