@@ -1,8 +1,9 @@
 """``kreconcile dev``: a whole development cluster in one process.
 
 Starts the embedded API server with its state in ``--state-dir`` (sqlite, so objects survive
-a restart of ``kreconcile dev``) and a simulated kubelet with a few nodes, writes a
-kubeconfig there and prints how to use it.
+a restart of ``kreconcile dev``), its controllers (Deployments, ReplicaSets, Jobs,
+DaemonSets, ServiceAccounts) and a simulated kubelet with a few nodes, writes a kubeconfig
+there and prints how to use it.
 Ctrl-C (SIGINT) or SIGTERM stops everything within a few seconds.
 """
 
@@ -49,6 +50,8 @@ def _banner(kubeconfig: Path, url: str) -> str:
             f"  export KUBECONFIG={kubeconfig}",
             "  kubectl get nodes",
             "  kubectl run web --image=nginx  # the simulated kubelet schedules and runs it",
+            "  kubectl create deployment app --image=nginx --replicas=3 && kubectl rollout status "
+            "deploy/app",
             "  kreconcile kubelet restart default/web web --reason OOMKilled --exit-code 137",
             "  kubectl apply -k config/default",
             "  kubectl apply -f config/samples/",
@@ -62,7 +65,9 @@ def run(args: argparse.Namespace) -> int:
     setup_logging()
     state = Path(args.state_dir).resolve()
     state.mkdir(parents=True, exist_ok=True)
-    server = APIServer(ServerOptions(port=args.port, data_dir=str(state / "apiserver")))
+    server = APIServer(
+        ServerOptions(port=args.port, data_dir=str(state / "apiserver"), controllers=True)
+    )
     stop = setup_signal_handler()
     server.start()
     try:

@@ -32,11 +32,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="events kept for watch resumption (older resourceVersions get 410 Gone)",
     )
 
+    parser.add_argument(
+        "--controllers",
+        action="store_true",
+        help="also run the controllers kubectl expects (Deployments, ReplicaSets, Jobs, "
+        "DaemonSets, default ServiceAccounts), as kreconcile dev does",
+    )
+
 
 def run(args: argparse.Namespace) -> int:
     setup_logging()
     server = APIServer(
-        ServerOptions(port=args.port, data_dir=args.data_dir, watch_history=args.watch_history)
+        ServerOptions(
+            port=args.port,
+            data_dir=args.data_dir,
+            watch_history=args.watch_history,
+            controllers=args.controllers,
+        )
     )
     stop = setup_signal_handler()
 

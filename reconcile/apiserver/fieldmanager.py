@@ -250,7 +250,7 @@ def _merge(live: Any, applied: Any, field: str, schema: dict[str, Any] | None) -
                 else:
                     merged[index] = _merge(merged[index], item, field, items_schema)
             return merged
-        if field in _SET_LISTS:
+        if field in _SET_LISTS or (schema or {}).get("x-kubernetes-list-type") == "set":
             return list(live) + [v for v in applied if v not in live]
     return copy.deepcopy(applied)
 

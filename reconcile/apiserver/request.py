@@ -79,7 +79,10 @@ def int_param(query: Mapping[str, str], name: str, default: int = 0) -> int:
 
 
 async def read_raw(request: web.Request) -> bytes:
-    raw = await request.read()
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise too_large(MAX_BODY) from None
     if len(raw) > MAX_BODY:
         raise too_large(MAX_BODY)
     return raw

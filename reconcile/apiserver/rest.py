@@ -33,7 +33,7 @@ from reconcile.apiserver.status import StatusError, method_not_allowed, success_
 from reconcile.apiserver.table import to_table
 from reconcile.apiserver.watch import serve_watch, watch_request
 
-__all__ = ["Rest", "Target", "parse_path"]
+__all__ = ["Rest", "Target", "parse_path", "request_verb"]
 
 _RETURNS_DELETED_OBJECT = frozenset(
     {
@@ -80,6 +80,21 @@ def parse_path(parts: list[str]) -> Target | None:
     return Target(group, version, rest[0], namespace, name, subresource)
 
 
+def request_verb(request: web.Request, named: bool) -> str:
+    """kube-apiserver's verb for a request: GET is get, list or watch; DELETE of a
+    collection is deletecollection."""
+    method = request.method
+    if method == "GET":
+        if request.query.get("watch") in ("true", "1") or "/watch/" in request.path:
+            return "watch"
+        return "get" if named else "list"
+    if method == "DELETE" and not named:
+        return "deletecollection"
+    return {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(
+        method, method.lower()
+    )
+
+
 def _not_found() -> StatusError:
     return StatusError(404, "NotFound", "the server could not find the requested resource")
 
@@ -101,7 +116,7 @@ class Rest:
             raise _not_found()
         method = request.method
         if method == "GET":
-            if request.query.get("watch") in ("true", "1") or "/watch/" in request.path:
+            if request_verb(request, bool(target.name)) == "watch":
                 return await self._watch(request, info, target)
             if target.name:
                 return self._get(request, info, target)

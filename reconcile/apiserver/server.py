@@ -24,10 +24,11 @@ from reconcile.apiserver import crds, discovery, openapi
 from reconcile.apiserver.api import API, WriteOptions
 from reconcile.apiserver.faults import Faults
 from reconcile.apiserver.lifecycle import Lifecycle
+from reconcile.apiserver.metrics import ServerMetrics
 from reconcile.apiserver.persistence import Persistence
 from reconcile.apiserver.registry import Registry
 from reconcile.apiserver.request import MAX_BODY
-from reconcile.apiserver.rest import Rest, parse_path
+from reconcile.apiserver.rest import Rest, parse_path, request_verb
 from reconcile.apiserver.status import StatusError
 from reconcile.apiserver.storage import Store
 
@@ -95,6 +96,7 @@ class APIServer:
         self.api: API | None = None
         self._rest: Rest | None = None
         self._openapi_cache: tuple[int, dict[str, dict[str, Any]]] | None = None
+        self.metrics = ServerMetrics()
         self._controllers: Any = None
         self._controllers_dir: tempfile.TemporaryDirectory[str] | None = None
 
@@ -222,8 +224,9 @@ class APIServer:
             min_request_timeout=self.options.min_request_timeout,
         )
         self.api, self._rest = api, rest
+        self.metrics.bind(store)
         self.faults.bind(lambda: int(self.call(store.cut_watches)), self._set_stalled)
-        app = web.Application(client_max_size=MAX_BODY + 1)
+        app = web.Application(client_max_size=MAX_BODY + 1, middlewares=[self.metrics.middleware])
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()
@@ -287,7 +290,7 @@ class APIServer:
             raise StatusError(401, "Unauthorized", "Unauthorized")
 
     async def _inject(self, request: web.Request, resource: str, named: bool) -> None:
-        verb = _verb(request, named)
+        verb = request_verb(request, named)
         rule = self.faults.take(verb, resource, request.query_string)
         if rule is None:
             return
@@ -326,6 +329,8 @@ class APIServer:
             return web.json_response(VERSION_INFO)
         if parts and parts[0] in ("healthz", "livez", "readyz"):
             return web.Response(text="ok")
+        if parts == ["metrics"]:
+            return self.metrics.response()
         if parts in (["api"], ["apis"]):
             media = discovery.wants_aggregated(accept)
             if media is not None:
@@ -389,16 +394,3 @@ class APIServer:
         if document is None:
             raise StatusError(404, "NotFound", "the server could not find the requested resource")
         return web.json_response(document, headers={"ETag": f'"{openapi.etag(document)}"'})
-
-
-def _verb(request: web.Request, named: bool) -> str:
-    method = request.method
-    if method == "GET":
-        if request.query.get("watch") in ("true", "1") or "/watch/" in request.path:
-            return "watch"
-        return "get" if named else "list"
-    if method == "DELETE" and not named:
-        return "deletecollection"
-    return {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(
-        method, method.lower()
-    )

@@ -159,6 +159,10 @@ class Store:
             for stored in list(bucket.values()):
                 yield gr, stored
 
+    def counts(self) -> dict[GroupResource, int]:
+        """Objects stored per group/resource."""
+        return {gr: len(bucket) for gr, bucket in self._objects.items()}
+
     def count(self, gr: GroupResource, namespace: str | None = None) -> int:
         bucket = self._objects.get(gr, {})
         if namespace is None:

@@ -10,7 +10,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reconcile.apiserver import APIServer, ServerOptions
@@ -30,6 +30,9 @@ class EnvironmentOptions:
     """Seconds to wait for the API server to answer /readyz."""
     server: ServerOptions | None = None
     """Options for the embedded server (the default when nothing else is configured)."""
+    controllers: bool = True
+    """Run the embedded server's controllers (Deployments, ReplicaSets, Jobs, DaemonSets,
+    default ServiceAccounts), so tests can rely on workloads as on a real cluster."""
 
 
 def _free_port() -> int:
@@ -75,7 +78,10 @@ class Environment:
         elif mode == "binaries":
             self.kubeconfig = self._start_binaries(workdir)
         else:
-            self.server = APIServer(self.options.server)
+            server_options = replace(
+                self.options.server or ServerOptions(), controllers=self.options.controllers
+            )
+            self.server = APIServer(server_options)
             self.server.start(timeout=self.options.start_timeout)
             self.kubeconfig = self.server.write_kubeconfig(workdir / "kubeconfig")
         return self.kubeconfig
