@@ -2,9 +2,9 @@
 
 Most resources have one version and their stored JSON is served byte for byte. Where
 kube-apiserver serves one store through two APIs (core/v1 Events and ``events.k8s.io/v1``
-Events), objects are kept in the storage version and converted on the way in and out, with
-kube's field mapping (``involvedObject`` is ``regarding``, ``message`` is ``note``, ...), so
-an Event posted through either API shows up in both.
+Events), objects are kept with the storage version's field names and converted on the way
+in and out, with kube's field mapping (``involvedObject`` is ``regarding``, ``message`` is
+``note``, ...), so an Event posted through either API shows up in both.
 """
 
 from __future__ import annotations
@@ -28,9 +28,10 @@ _EVENTS_V1_TO_CORE = {
 _CORE_TO_EVENTS_V1 = {core: v1 for v1, core in _EVENTS_V1_TO_CORE.items()}
 
 
-def _renamed(obj: dict[str, Any], names: dict[str, str], api_version: str) -> dict[str, Any]:
+def _renamed(obj: dict[str, Any], names: dict[str, str], api_version: Any) -> dict[str, Any]:
     out = {names.get(key, key): value for key, value in obj.items()}
-    out["apiVersion"] = api_version
+    if api_version is not None:
+        out["apiVersion"] = api_version
     return out
 
 
@@ -41,7 +42,8 @@ def _is_events_v1(info: ResourceInfo) -> bool:
 def to_storage(info: ResourceInfo, obj: dict[str, Any]) -> dict[str, Any]:
     """``obj`` (in ``info``'s version) in the storage version of its resource."""
     if _is_events_v1(info):
-        return _renamed(obj, _EVENTS_V1_TO_CORE, "v1")
+        # Field names become core/v1's; apiVersion stays, so the URL's version checks hold.
+        return _renamed(obj, _EVENTS_V1_TO_CORE, obj.get("apiVersion"))
     return obj
 
 

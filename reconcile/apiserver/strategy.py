@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -96,7 +97,8 @@ def prepare(
             raise invalid(
                 info,
                 obj.get("metadata", {}).get("name", ""),
-                [{"reason": "FieldValueInvalid", "message": m.message, "field": "patch"}
+                [{"reason": "FieldValueInvalid", "field": "patch",
+                  "message": f"Invalid value: {json.dumps(m.value)}: {m.message}"}
                  for m in wrong],
             )  # fmt: skip
         raise decode_error(info, wrong[0].message)

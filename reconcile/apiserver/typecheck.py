@@ -28,6 +28,7 @@ class Mismatch:
     path: str
     message: str
     required: bool = False
+    value: Any = None
 
 
 def _json_type(value: Any) -> str:
@@ -88,6 +89,7 @@ class _Walker:
                 path,
                 f"json: cannot unmarshal {_json_type(value)} into Go struct field "
                 f"{self.struct}.{path} of type {_go_name(schema)}",
+                value=value,
             )
         )
 
