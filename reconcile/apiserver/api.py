@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconcile.apiserver import cel, defaults, fieldmanager, immutable, strategy
+from reconcile.apiserver import cel, fieldmanager, immutable, strategy
 from reconcile.apiserver import schema as structural
 from reconcile.apiserver.registry import Registry
 from reconcile.apiserver.resources import ResourceInfo
@@ -262,7 +262,8 @@ class API:
             obj["metadata"].pop("managedFields", None)
             fieldmanager.record_update(None, obj, options.field_manager or "unknown", info.schema)
         # After field tracking, as kube's create strategies: server-set fields have no manager.
-        defaults.create_status(info.group, info.resource, obj)
+        if not info.custom:
+            strategy.create_status(info, obj)
         return self._commit(info, obj, created=True, dry_run=options.dry_run)
 
     def _generate_name(self, info: ResourceInfo, namespace: str, prefix: str) -> str:

@@ -28,7 +28,7 @@ from reconcile.apiserver.resources import ResourceInfo
 from reconcile.apiserver.status import invalid
 from reconcile.apiserver.validation import decode_error
 
-__all__ = ["builtin_schema", "prepare", "unknown_fields", "validate"]
+__all__ = ["builtin_schema", "create_status", "prepare", "unknown_fields", "validate"]
 
 _SKIP_TYPES = frozenset({("apiextensions.k8s.io", "customresourcedefinitions")})
 """CRDs carry free-form JSON schemas; ``crds.py`` validates them in full."""
@@ -74,6 +74,29 @@ def unknown_fields(info: ResourceInfo, unknown: list[str], mode: str, warnings: 
         warnings.extend(messages)
 
 
+def _zero_status(schema: dict[str, Any], obj: dict[str, Any], *, create: bool) -> None:
+    """Required integer/boolean status fields Go always serializes (``replicas: 0``)."""
+    status_schema = (schema.get("properties") or {}).get("status") or {}
+    required = status_schema.get("required")
+    if not required or not (create or isinstance(obj.get("status"), dict)):
+        return
+    status = obj.setdefault("status", {})
+    if not isinstance(status, dict):
+        return
+    for key in required:
+        kind = ((status_schema.get("properties") or {}).get(key) or {}).get("type")
+        if key not in status and kind in ("integer", "boolean"):
+            status[key] = 0 if kind == "integer" else False
+
+
+def create_status(info: ResourceInfo, obj: dict[str, Any]) -> None:
+    """The status kube's create strategies leave on a new built-in object."""
+    defaults.create_status(info.group, info.resource, obj)
+    schema = builtin_schema(info)
+    if schema is not None:
+        _zero_status(schema, obj, create=True)
+
+
 def prepare(
     info: ResourceInfo,
     obj: dict[str, Any],
@@ -106,6 +129,7 @@ def prepare(
         _check_secret_data(info, obj)
         defaults.secret_data(obj)
     defaults.apply_defaults(info.group, info.resource, obj, services)
+    _zero_status(schema, obj, create=False)
     if info.group == "events.k8s.io":
         return []  # checked against the core/v1 schema, whose required fields differ
     return [semantic.required(m.path) for m in mismatches if m.required]

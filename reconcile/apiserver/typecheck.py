@@ -8,11 +8,13 @@ marks required (outside ``status``, which only controllers write), so the caller
 answer as kube-apiserver does: 400 for a body, 422 on ``patch`` for a patch result.
 
 Integral floats (``2.0``, as YAML or JavaScript clients send them) are turned into ints in
-place, like Go's decoder accepts them.
+place, like Go's decoder accepts them, and timestamps are normalised as Go re-encodes them:
+``metav1.Time`` at second precision, ``metav1.MicroTime`` with six fractional digits, UTC.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,6 +80,20 @@ def _fits(value: Any, schema: dict[str, Any]) -> bool:
     return True
 
 
+_TIME_TYPES = {"v1.Time": "%Y-%m-%dT%H:%M:%SZ", "v1.MicroTime": "%Y-%m-%dT%H:%M:%S.%fZ"}
+
+
+def _timestamp(value: str, layout: str) -> str | None:
+    """``value`` re-encoded the way Go encodes the type, or None if it does not parse."""
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC).strftime(layout)
+
+
 class _Walker:
     def __init__(self, struct: str) -> None:
         self.mismatches: list[Mismatch] = []
@@ -102,6 +118,19 @@ class _Walker:
         if not _fits(value, schema):
             self.mismatch(value, schema, path)
             return value
+        layout = _TIME_TYPES.get(schema.get("x-kreconcile-go-type", ""))
+        if layout is not None and isinstance(value, str):
+            normalised = _timestamp(value, layout)
+            if normalised is None:
+                self.mismatches.append(
+                    Mismatch(
+                        path,
+                        f'parsing time "{value}" as "2006-01-02T15:04:05Z07:00": cannot parse',
+                        value=value,
+                    )
+                )
+                return value
+            return normalised
         if isinstance(value, dict):
             self._object(value, schema, path, required)
         elif isinstance(value, list):

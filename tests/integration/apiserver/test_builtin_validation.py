@@ -161,7 +161,9 @@ def test_patch_producing_a_wrong_type_is_invalid_on_patch(server: APIServer) -> 
 def test_kubectl_patch_with_a_wrong_type_is_refused(server: APIServer, tmp_path: Any) -> None:
     kubectl = Kubectl(server.write_kubeconfig(tmp_path / "kc"), tmp_path / "cache")
     kubectl("create", "deployment", "typed", "--image=nginx")
-    result = kubectl.run("patch", "deploy", "typed", "-p", '{"spec":{"replicas":"two"}}', check=False)
+    result = kubectl.run(
+        "patch", "deploy", "typed", "-p", '{"spec":{"replicas":"two"}}', check=False
+    )
     assert result.returncode == 1
     assert "patch: Invalid value" in result.stderr and "of type int32" in result.stderr
     assert kubectl("get", "deploy", "typed", "-o", "jsonpath={.spec.replicas}") == "1"

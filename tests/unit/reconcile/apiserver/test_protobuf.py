@@ -85,8 +85,13 @@ def test_int_or_string_and_inline_volume_source() -> None:
     pod_spec = _bytes(1, volume)
     template = _bytes(2, pod_spec)
     spec = _bytes(3, template) + _bytes(4, strategy)
-    obj = decode_object(_envelope("apps/v1", "Deployment", _bytes(1, _bytes(1, b"d")) + _bytes(2, spec)))
-    assert obj["spec"]["strategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "50%"}}
+    obj = decode_object(
+        _envelope("apps/v1", "Deployment", _bytes(1, _bytes(1, b"d")) + _bytes(2, spec))
+    )
+    assert obj["spec"]["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": "50%"},
+    }
     assert obj["spec"]["template"]["spec"]["volumes"] == [{"name": "data", "emptyDir": {}}]
 
 
