@@ -138,10 +138,10 @@ def test_objects_without_spec_carry_no_generation(server: APIServer) -> None:
 def test_generate_name_retries_a_taken_name(
     server: APIServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import reconcile.apiserver.api as api_module
+    import secrets
 
     letters = iter("bbbbbbbbbbccccc")
-    monkeypatch.setattr(api_module.secrets, "choice", lambda _: next(letters))
+    monkeypatch.setattr(secrets, "choice", lambda _: next(letters))
     body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"generateName": "gen-"}}
     first = request(server, "POST", f"{NS}/configmaps", body)
     second = request(server, "POST", f"{NS}/configmaps", body)
@@ -189,14 +189,14 @@ def test_events_are_one_store_seen_through_two_versions(server: APIServer) -> No
         pytest.param(f"{NS}/configmaps", _obj("v1", "ConfigMap", "del"), False, id="configmap"),
         pytest.param(
             f"{NS}/pods", _obj("v1", "Pod", "del", spec={"containers": CONTAINERS}), True, id="pod"
-        ),  # fmt: skip
+        ),
         pytest.param(f"{NS}/serviceaccounts", _obj("v1", "ServiceAccount", "del"), True, id="sa"),
         pytest.param(
             f"{APPS}/deployments",
             _obj("apps/v1", "Deployment", "del", spec={"selector": SELECTOR, "template": TEMPLATE}),
             False,
             id="deployment",
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_delete_answers_per_kind(
@@ -303,10 +303,11 @@ ROUND_TRIP: list[tuple[str, str, str, dict[str, Any], Callable[[Any], Any]]] = [
 def test_every_served_kind_round_trips_through_the_python_client(server: APIServer) -> None:
     apis = _apis(server)
     assert request(server, "POST", "/api/v1/namespaces", _obj("v1", "Namespace", "trip"))[0] == 201
-    for api, method, path, body, probe in ROUND_TRIP:
-        path = path.replace("/namespaces/default/", "/namespaces/trip/")
+    for api, method, default_path, template, probe in ROUND_TRIP:
+        path = default_path.replace("/namespaces/default/", "/namespaces/trip/")
+        body = dict(template)
         if body["kind"] == "Event":
-            body = {**body, "involvedObject": {"kind": "Pod", "name": "p", "namespace": "trip"}}
+            body["involvedObject"] = {"kind": "Pod", "name": "p", "namespace": "trip"}
         status, created = request(server, "POST", path, body)
         assert status == 201, (path, created)
         lister = getattr(apis[api], method)

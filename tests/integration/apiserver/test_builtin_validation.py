@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from kubernetes import client as k8s
-from kubernetes.client.rest import ApiException
+from kubernetes.client.exceptions import ApiException
 
 from reconcile.apiserver import APIServer
 from tests.conftest import Kubectl
@@ -175,9 +175,10 @@ def test_python_client_gets_the_invalid_status(server: APIServer) -> None:
     configuration = k8s.Configuration(host=server.url)
     core = k8s.CoreV1Api(k8s.ApiClient(configuration))
     with pytest.raises(ApiException) as raised:
-        core.create_namespaced_pod("default", _pod(containers=[]))
+        pod = k8s.V1Pod(metadata=k8s.V1ObjectMeta(name="p"), spec=k8s.V1PodSpec(containers=[]))
+        core.create_namespaced_pod("default", pod)
     assert raised.value.status == 422
-    assert "spec.containers: Required value" in raised.value.body
+    assert "spec.containers: Required value" in str(raised.value.body)
 
 
 UPDATE_CASES = [
@@ -229,7 +230,8 @@ def test_stored_object_that_fails_todays_rules_is_still_listed(server: APIServer
     stored = server.api.store.get(("", "configmaps"), "default", "cm")
     assert stored is not None
     legacy = {**stored.obj, "data": {"bad/key": "v"}}
-    server.call(lambda: server.api.store.put(("", "configmaps"), legacy, created=False))  # type: ignore[union-attr]
+    store = server.api.store
+    server.call(lambda: store.put(("", "configmaps"), legacy, created=False))
     status, listed = request(server, "GET", f"{NS}/configmaps")
     assert status == 200
     assert {"bad/key": "v"} in [item.get("data") for item in listed["items"]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from aiohttp.test_utils import make_mocked_request
 
@@ -35,10 +36,8 @@ def test_cancelled_watch_propagates_cancellation_and_unsubscribes() -> None:
         while not store._watchers:
             await asyncio.sleep(0.001)
         task.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await task
-        except asyncio.CancelledError:
-            pass
         return task.cancelled(), len(store._watchers)
 
     cancelled, watchers = asyncio.run(scenario())
