@@ -108,8 +108,11 @@ def test_nodes_read_through_the_python_client_and_drain(
 ) -> None:
     server, kubectl = cluster
     nodes = k8s.CoreV1Api(k8s.ApiClient(k8s.Configuration(host=server.url))).list_node()
-    info = nodes.items[0].status.node_info
+    status = nodes.items[0].status
+    assert status is not None and status.node_info is not None
+    info = status.node_info
     assert info.kubelet_version == "v1.32.0" and info.machine_id and info.boot_id
+    assert status.capacity and status.allocatable and len(status.conditions or []) == 4
     kubectl("create", "deployment", "spread", "--image=nginx", "--replicas=4")
     kubectl("rollout", "status", "deploy/spread", "--timeout=60s")
     kubectl("drain", "node-1", "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=60s")
