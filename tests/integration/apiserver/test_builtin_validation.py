@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -169,6 +170,21 @@ def test_kubectl_patch_with_a_wrong_type_is_refused(server: APIServer, tmp_path:
     assert kubectl("get", "deploy", "typed", "-o", "jsonpath={.spec.replicas}") == "1"
     kubectl("scale", "deploy", "typed", "--replicas=2")
     kubectl("delete", "deploy", "typed")
+
+
+KUBECTL_CASES = {"pod-no-containers", "label-key", "secret-base64"}
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [pytest.param(c.values[1], c.values[3], id=c.id) for c in CASES if c.id in KUBECTL_CASES],
+)
+def test_kubectl_create_shows_the_refusal(
+    server: APIServer, tmp_path: Any, body: dict[str, Any], fragment: str
+) -> None:
+    kubectl = Kubectl(server.write_kubeconfig(tmp_path / "kc"), tmp_path / "cache")
+    result = kubectl.run("create", "-f", "-", input=json.dumps(body), check=False)
+    assert result.returncode == 1 and fragment in result.stderr
 
 
 def test_python_client_gets_the_invalid_status(server: APIServer) -> None:

@@ -87,6 +87,21 @@ def test_job_runs_to_completion(cluster: tuple[APIServer, Kubectl]) -> None:
     assert job["status"]["succeeded"] == 1 and job["status"]["completionTime"]
 
 
+def test_daemon_set_runs_one_pod_per_node(cluster: tuple[APIServer, Kubectl]) -> None:
+    _, kubectl = cluster
+    manifest = (
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent}\nspec:\n"
+        "  selector: {matchLabels: {app: agent}}\n  template:\n"
+        "    metadata: {labels: {app: agent}}\n"
+        "    spec: {containers: [{name: agent, image: busybox}]}\n"
+    )
+    kubectl("apply", "-f", "-", input=manifest)
+    kubectl("rollout", "status", "ds/agent", "--timeout=60s")
+    pods = json.loads(kubectl("get", "pods", "-l", "app=agent", "-o", "json"))["items"]
+    assert sorted(p["spec"]["nodeName"] for p in pods) == ["node-1", "node-2"]
+    kubectl("delete", "ds", "agent")
+
+
 def test_default_service_account_and_root_ca_in_new_namespaces(
     cluster: tuple[APIServer, Kubectl],
 ) -> None:
