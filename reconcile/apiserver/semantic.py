@@ -14,13 +14,13 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from reconcile.apiserver.validation import DNS_LABEL, DNS_LABEL_MESSAGE, DNS_SUBDOMAIN
+
 __all__ = ["Cause", "validate"]
 
 Cause = dict[str, str]
 Rule = Callable[[dict[str, Any]], Iterator[Cause]]
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 _CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
@@ -40,11 +40,6 @@ _CONFIG_KEY_MSG = (
     "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. "
     "'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is "
     "'[-._a-zA-Z0-9]+')"
-)
-_DNS_LABEL_MSG = (
-    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
-    "and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', "
-    "regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
 )
 MAX_ANNOTATIONS = 256 * 1024
 """Bytes of all annotation keys and values together (kube's TotalAnnotationSizeLimitB)."""
@@ -106,7 +101,7 @@ def duplicate(field: str, value: Any) -> Cause:
 
 def _qualified_name(field: str, key: str) -> Iterator[Cause]:
     prefix, slash, name = key.rpartition("/")
-    if slash and (not prefix or len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
+    if slash and (not prefix or len(prefix) > 253 or not DNS_SUBDOMAIN.match(prefix)):
         yield invalid(field, key, "prefix part must be a lowercase RFC 1123 subdomain")
     if not name or len(name) > 63 or not _QUALIFIED_NAME.match(name):
         detail = "name part must be no more than 63 characters" if len(name) > 63 else ""
@@ -160,8 +155,8 @@ def _container(field: str, container: dict[str, Any], names: set[str]) -> Iterat
     name = container.get("name") or ""
     if not name:
         yield required(f"{field}.name")
-    elif not _DNS_LABEL.match(name) or len(name) > 63:
-        yield invalid(f"{field}.name", name, _DNS_LABEL_MSG)
+    elif not DNS_LABEL.match(name) or len(name) > 63:
+        yield invalid(f"{field}.name", name, DNS_LABEL_MESSAGE)
     elif name in names:
         yield duplicate(f"{field}.name", name)
     names.add(name)

@@ -5,25 +5,13 @@ from __future__ import annotations
 
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from reconcile.apiserver import APIServer
 from tests.integration.apiserver.http import request
+from tests.integration.apiserver.manifests import crd
 
 CONFIGMAPS = "/api/v1/namespaces/default/configmaps"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[APIServer]:
-    started = APIServer()
-    started.start()
-    try:
-        yield started
-    finally:
-        started.stop()
 
 
 def _configmap(name: str) -> dict[str, Any]:
@@ -47,45 +35,31 @@ def test_later_pages_are_served_from_the_first_pages_snapshot(server: APIServer)
     assert (status, expired["reason"]) == (410, "Expired")
 
 
-CRD = {
-    "apiVersion": "apiextensions.k8s.io/v1",
-    "kind": "CustomResourceDefinition",
-    "metadata": {"name": "tags.example.com"},
-    "spec": {
-        "group": "example.com",
-        "scope": "Namespaced",
-        "names": {"plural": "tags", "singular": "tag", "kind": "Tag"},
-        "versions": [
-            {
-                "name": "v1",
-                "served": True,
-                "storage": True,
-                "schema": {
-                    "openAPIV3Schema": {
-                        "type": "object",
-                        "properties": {
-                            "spec": {
-                                "type": "object",
-                                "properties": {
-                                    "labels": {
-                                        "type": "array",
-                                        "items": {"type": "string"},
-                                        "x-kubernetes-list-type": "set",
-                                    },
-                                    "order": {
-                                        "type": "array",
-                                        "items": {"type": "string"},
-                                        "x-kubernetes-list-type": "atomic",
-                                    },
-                                },
-                            }
-                        },
-                    }
+CRD = crd(
+    "example.com",
+    "tags",
+    "Tag",
+    {
+        "type": "object",
+        "properties": {
+            "spec": {
+                "type": "object",
+                "properties": {
+                    "labels": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "x-kubernetes-list-type": "set",
+                    },
+                    "order": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "x-kubernetes-list-type": "atomic",
+                    },
                 },
             }
-        ],
+        },
     },
-}
+)
 
 
 def _apply(server: APIServer, manager: str, spec: dict[str, Any]) -> dict[str, Any]:

@@ -3,7 +3,7 @@ readable by the kubernetes Python client's models, and answered per kind on dele
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,16 +18,6 @@ BATCH = "/apis/batch/v1/namespaces/default"
 CONTAINERS = [{"name": "c", "image": "nginx:1.25", "ports": [{"containerPort": 80}]}]
 TEMPLATE = {"metadata": {"labels": {"app": "x"}}, "spec": {"containers": CONTAINERS}}
 SELECTOR = {"matchLabels": {"app": "x"}}
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[APIServer]:
-    started = APIServer()
-    started.start()
-    try:
-        yield started
-    finally:
-        started.stop()
 
 
 def _get(obj: Any, path: str) -> Any:

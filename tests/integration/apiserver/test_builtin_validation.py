@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import copy
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,16 +19,6 @@ from tests.integration.apiserver.http import request
 NS = "/api/v1/namespaces/default"
 APPS = "/apis/apps/v1/namespaces/default"
 BATCH = "/apis/batch/v1/namespaces/default"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[APIServer]:
-    started = APIServer()
-    started.start()
-    try:
-        yield started
-    finally:
-        started.stop()
 
 
 def _pod(**spec: Any) -> dict[str, Any]:
