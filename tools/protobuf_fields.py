@@ -175,9 +175,10 @@ def main() -> None:
     missing = [root for root in _ROOTS.values() if root not in messages]
     if missing:
         raise SystemExit(f"messages not found in the protos: {missing}")
-    table = {"roots": _ROOTS, "messages": _reachable(messages)}
+    reachable = _reachable(messages)
+    table = {"roots": _ROOTS, "messages": reachable}
     args.out.write_text(json.dumps(table, separators=(",", ":"), sort_keys=True) + "\n")
-    print(f"wrote {len(table['messages'])} messages to {args.out}")
+    print(f"wrote {len(reachable)} messages to {args.out}")
 
 
 if __name__ == "__main__":
