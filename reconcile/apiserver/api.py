@@ -9,7 +9,11 @@ Semantics kept from kube-apiserver:
 
 - a write that changes nothing returns the stored object with its old resourceVersion;
 - ``metadata.generation`` moves only when the object's intent changes: anything but
-  metadata and, for kinds with a status subresource, status;
+  metadata and, for kinds with a status subresource, status; kinds without a spec to
+  observe (ConfigMaps, Secrets, Events, Pods in 1.32, ...) carry none;
+- built-in kinds are decoded, defaulted and validated by ``strategy.py``, custom
+  resources by their CRD's structural schema;
+- a ``generateName`` that collides is retried with a new suffix;
 - main-resource writes keep the stored status; ``/status`` writes change only status;
 - custom resources must send ``metadata.resourceVersion`` on PUT (built-ins may omit it);
 - deleting an object with finalizers only marks it (``deletionTimestamp``); it disappears

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from reconcile.apiserver.resources import ResourceInfo, ScaleSubresource
@@ -68,7 +69,8 @@ BUILTINS: tuple[ResourceInfo, ...] = (
              status=True, scale=True),
     _builtin("batch", "v1", "jobs", "Job", categories=_ALL, status=True),
     _builtin("coordination.k8s.io", "v1", "leases", "Lease"),
-    _builtin("events.k8s.io", "v1", "events", "Event", short=("ev",)),
+    replace(_builtin("events.k8s.io", "v1", "events", "Event", short=("ev",)),
+            storage_version=False),
     _builtin("rbac.authorization.k8s.io", "v1", "roles", "Role"),
     _builtin("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding"),
     _builtin("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", namespaced=False),
@@ -96,6 +98,8 @@ WORKLOAD_BUILTINS: tuple[ResourceInfo, ...] = (
              status=True),
     _builtin("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler",
              short=("hpa",), categories=_ALL, status=True),
+    replace(_builtin("autoscaling", "v1", "horizontalpodautoscalers", "HorizontalPodAutoscaler",
+                     short=("hpa",), categories=_ALL, status=True), storage_version=False),
     _builtin("apiregistration.k8s.io", "v1", "apiservices", "APIService", namespaced=False,
              status=True),
 )  # fmt: skip

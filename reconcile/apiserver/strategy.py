@@ -34,10 +34,18 @@ _SKIP_TYPES = frozenset({("apiextensions.k8s.io", "customresourcedefinitions")})
 """CRDs carry free-form JSON schemas; ``crds.py`` validates them in full."""
 
 
+_STORED_AS = {
+    ("events.k8s.io", "events"): ("", "v1", "Event"),
+    ("autoscaling", "horizontalpodautoscalers"): ("autoscaling", "v2", "HorizontalPodAutoscaler"),
+}
+"""Resources served in several versions, checked in the version they are stored in."""
+
+
 def builtin_schema(info: ResourceInfo) -> dict[str, Any] | None:
-    """The published schema a built-in object is stored in (Events: the core/v1 one)."""
-    if (info.group, info.resource) == ("events.k8s.io", "events"):
-        return builtin_schemas.schema_for("", "v1", "Event")
+    """The published schema of the version a built-in object is stored in."""
+    stored = _STORED_AS.get((info.group, info.resource))
+    if stored is not None:
+        return builtin_schemas.schema_for(*stored)
     return builtin_schemas.schema_for(info.group, info.version, info.kind)
 
 
