@@ -10,8 +10,10 @@ one process (tests) never share counters.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -27,7 +29,11 @@ _CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _BUCKETS = (0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8,
             10, 15, 20, 30, 45, 60)  # fmt: skip
 """kube-apiserver's request-duration buckets (seconds)."""
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(slots=True)
+class _Outcome:
+    response: web.StreamResponse | None = None
 
 
 class _StorageObjects(Collector):
@@ -77,18 +83,15 @@ class ServerMetrics:
             body=generate_latest(self.registry), headers={"Content-Type": _CONTENT_TYPE}
         )
 
-    @web.middleware
-    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+    @contextlib.contextmanager
+    def measure(self, request: web.Request) -> Iterator[_Outcome]:
+        """Time the request served inside the block; it sets ``outcome.response``."""
         start = time.perf_counter()
-        code = 500
+        outcome = _Outcome()
         try:
-            response = await handler(request)
-            code = response.status
-            return response
-        except web.HTTPException as error:
-            code = error.status
-            raise
+            yield outcome
         finally:
+            code = outcome.response.status if outcome.response is not None else 500
             self._observe(request, code, time.perf_counter() - start)
 
     def _observe(self, request: web.Request, code: int, seconds: float) -> None:

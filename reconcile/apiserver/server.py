@@ -226,7 +226,7 @@ class APIServer:
         self.api, self._rest = api, rest
         self.metrics.bind(store)
         self.faults.bind(lambda: int(self.call(store.cut_watches)), self._set_stalled)
-        app = web.Application(client_max_size=MAX_BODY + 1, middlewares=[self.metrics.middleware])
+        app = web.Application(client_max_size=MAX_BODY + 1)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()
@@ -264,6 +264,11 @@ class APIServer:
                 api.create(accounts, name, {"metadata": {"name": "default"}}, WriteOptions())
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        with self.metrics.measure(request) as outcome:
+            outcome.response = await self._serve(request)
+            return outcome.response
+
+    async def _serve(self, request: web.Request) -> web.StreamResponse:
         try:
             self._authorize(request)
             parts = [p for p in request.path.split("/") if p]
