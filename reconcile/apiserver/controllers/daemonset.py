@@ -1,8 +1,9 @@
 """The DaemonSet controller: one pod per schedulable node.
 
-Each Ready node without ``spec.unschedulable`` runs one pod of the set (bound to it
-directly, as the DaemonSet controller's scheduling does); pods on nodes that went away or
-from an older template are replaced, and the status reports the scheduled, ready and
+Every node runs one pod of the set, bound to it directly as the DaemonSet controller's
+scheduling does; cordoned nodes keep theirs (DaemonSet pods tolerate
+``node.kubernetes.io/unschedulable``, which is why ``kubectl drain --ignore-daemonsets``
+exists). Pods on nodes that went away or from an older template are replaced, and the status reports the scheduled, ready and
 updated counts ``kubectl rollout status ds/...`` reads.
 """
 
@@ -44,11 +45,7 @@ class DaemonSetReconciler:
             return Result()
         if daemon_set["metadata"].get("deletionTimestamp"):
             return Result()
-        nodes = [
-            n["metadata"]["name"]
-            for n in self.reader.list(NODE).get("items") or []
-            if not (n.get("spec") or {}).get("unschedulable")
-        ]
+        nodes = [n["metadata"]["name"] for n in self.reader.list(NODE).get("items") or []]
         template = daemon_set["spec"]["template"]
         revision = template_hash(template)
         pods = [p for p in owned_pods(self.reader, daemon_set) if is_active(p)]

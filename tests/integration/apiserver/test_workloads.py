@@ -79,35 +79,33 @@ def test_deployment_rollout_flow(cluster: tuple[APIServer, Kubectl]) -> None:
     assert pods
 
 
-@pytest.mark.parametrize(
-    ("command", "check"),
-    [
-        pytest.param(("run", "solo", "--image=nginx", "--port=80", "--env=A=B"),
-                     ("pod", "solo", "{.spec.containers[0].env[0].value}", "B"), id="run"),
-        pytest.param(("expose", "pod", "solo", "--port=8080", "--target-port=80"),
-                     ("service", "solo", "{.spec.ports[0].targetPort}", "80"), id="expose"),
-        pytest.param(("create", "service", "nodeport", "np", "--tcp=80:8080"),
-                     ("service", "np", "{.spec.type}", "NodePort"), id="service-nodeport"),
-        pytest.param(("autoscale", "deployment", "web", "--min=1", "--max=3",
-                      "--cpu-percent=50"),
-                     ("hpa.v2.autoscaling", "web",
-                      "{.spec.metrics[0].resource.target.averageUtilization}", "50"),
-                     id="autoscale-v1-seen-as-v2"),
-        pytest.param(("create", "pdb", "budget", "--selector=app=web", "--min-available=1"),
-                     ("pdb", "budget", "{.spec.minAvailable}", "1"), id="pdb"),
-        pytest.param(("create", "secret", "docker-registry", "reg", "--docker-server=r.io",
-                      "--docker-username=u", "--docker-password=p"),
-                     ("secret", "reg", "{.type}", "kubernetes.io/dockerconfigjson"),
-                     id="docker-registry-secret"),
-    ],
-)  # fmt: skip
-def test_imperative_commands_sent_as_protobuf(
-    cluster: tuple[APIServer, Kubectl], command: tuple[str, ...], check: tuple[str, ...]
-) -> None:
+IMPERATIVE = [
+    (("create", "deployment", "target", "--image=nginx"),
+     ("deploy", "target", "{.spec.replicas}", "1")),
+    (("run", "solo", "--image=nginx", "--port=80", "--env=A=B"),
+     ("pod", "solo", "{.spec.containers[0].env[0].value}", "B")),
+    (("expose", "pod", "solo", "--port=8080", "--target-port=80"),
+     ("service", "solo", "{.spec.ports[0].targetPort}", "80")),
+    (("create", "service", "nodeport", "np", "--tcp=80:8080"),
+     ("service", "np", "{.spec.type}", "NodePort")),
+    (("autoscale", "deployment", "target", "--min=1", "--max=3", "--cpu-percent=50"),
+     ("hpa.v2.autoscaling", "target", "{.spec.metrics[0].resource.target.averageUtilization}",
+      "50")),
+    (("create", "pdb", "budget", "--selector=app=target", "--min-available=1"),
+     ("pdb", "budget", "{.spec.minAvailable}", "1")),
+    (("create", "secret", "docker-registry", "reg", "--docker-server=r.io",
+      "--docker-username=u", "--docker-password=p"),
+     ("secret", "reg", "{.type}", "kubernetes.io/dockerconfigjson")),
+]  # fmt: skip
+"""kubectl commands that send protobuf, each with a field of what it created."""
+
+
+def test_imperative_commands_sent_as_protobuf(cluster: tuple[APIServer, Kubectl]) -> None:
     _, kubectl = cluster
-    kubectl(*command)
-    kind, name, path, expected = check
-    assert kubectl("get", kind, name, "-o", f"jsonpath={path}") == expected
+    for command, (kind, name, path, expected) in IMPERATIVE:
+        kubectl(*command)
+        assert kubectl("get", kind, name, "-o", f"jsonpath={path}") == expected, command
+    kubectl("delete", "pod", "solo")
 
 
 def test_job_runs_to_completion(cluster: tuple[APIServer, Kubectl]) -> None:
@@ -161,7 +159,6 @@ def test_nodes_read_through_the_python_client_and_drain(
     assert status.capacity and status.allocatable and len(status.conditions or []) == 4
     kubectl("create", "deployment", "spread", "--image=nginx", "--replicas=4")
     kubectl("rollout", "status", "deploy/spread", "--timeout=60s")
-    kubectl.run("delete", "pod", "solo", "--ignore-not-found", check=False)  # no controller
     kubectl("drain", "node-1", "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=60s")
     kubectl("rollout", "status", "deploy/spread", "--timeout=60s")
     wide = json.loads(kubectl("get", "pods", "-l", "app=spread", "-o", "json"))["items"]
