@@ -3,8 +3,9 @@
 Every node runs one pod of the set, bound to it directly as the DaemonSet controller's
 scheduling does; cordoned nodes keep theirs (DaemonSet pods tolerate
 ``node.kubernetes.io/unschedulable``, which is why ``kubectl drain --ignore-daemonsets``
-exists). Pods on nodes that went away or from an older template are replaced, and the status reports the scheduled, ready and
-updated counts ``kubectl rollout status ds/...`` reads.
+exists). Pods on nodes that went away or from an older template are replaced, and the
+status reports the scheduled, ready and updated counts ``kubectl rollout status ds/...``
+reads.
 """
 
 from __future__ import annotations
