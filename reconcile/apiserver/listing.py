@@ -96,6 +96,7 @@ def serve_list(
     labels = LabelSelector(query.get("labelSelector"))
     fields = FieldSelector(query.get("fieldSelector"), info)
     limit = int_param(query, "limit")
+    int_param(query, "timeoutSeconds")  # refused when malformed, as kube's ListOptions are
     rv = parse_resource_version(query.get("resourceVersion", ""))
     if rv and query.get("resourceVersionMatch") == "Exact" and rv != api.store.rv:
         raise expired(f"too old resource version: {rv} ({api.store.compacted_rv + 1})")
