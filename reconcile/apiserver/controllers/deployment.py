@@ -14,15 +14,15 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import math
 from typing import Any
 
-from reconcile.apiserver.controllers.pods import (
-    controlled_by,
-    now_rfc3339,
-    selector_of,
-    write_status,
+from reconcile.apiserver.controllers.deployment_status import (
+    deployment_status,
+    spec_replicas,
+    status_count,
+    surge_and_unavailable,
 )
+from reconcile.apiserver.controllers.pods import controlled_by, selector_of, write_status
 from reconcile.apiserver.controllers.replicaset import REPLICASET
 from reconcile.builder import ControllerBuilder
 from reconcile.errors import AlreadyExists, NotFound
@@ -58,30 +58,6 @@ def _without_hash(template: dict[str, Any]) -> dict[str, Any]:
     return plain
 
 
-def _resolve(value: Any, total: int, *, round_up: bool) -> int:
-    if isinstance(value, str) and value.endswith("%"):
-        share = total * int(value[:-1]) / 100
-        return math.ceil(share) if round_up else math.floor(share)
-    return int(value or 0)
-
-
-def _surge_and_unavailable(deployment: dict[str, Any], replicas: int) -> tuple[int, int]:
-    rolling = ((deployment["spec"].get("strategy") or {}).get("rollingUpdate")) or {}
-    surge = _resolve(rolling.get("maxSurge", "25%"), replicas, round_up=True)
-    unavailable = _resolve(rolling.get("maxUnavailable", "25%"), replicas, round_up=False)
-    if surge == 0 and unavailable == 0:
-        unavailable = 1
-    return surge, min(unavailable, replicas)
-
-
-def _spec_replicas(rs: dict[str, Any]) -> int:
-    return int((rs.get("spec") or {}).get("replicas") or 0)
-
-
-def _status_count(rs: dict[str, Any], field: str) -> int:
-    return int((rs.get("status") or {}).get(field) or 0)
-
-
 class DeploymentReconciler:
     def __init__(self, manager: Any) -> None:
         self.reader = manager.api_reader
@@ -104,8 +80,9 @@ class DeploymentReconciler:
                 self._roll(deployment, new, old)
             self._clean_up(deployment, old)
         self._sync_revision(deployment, new)
-        self._status(deployment, new, [new, *old], created)
-        return Result()
+        status, recheck = deployment_status(deployment, new, [new, *old], created=created)
+        write_status(self.reader, deployment, status)
+        return Result(requeue_after=recheck) if recheck is not None else Result()
 
     # replica sets
 
@@ -132,7 +109,7 @@ class DeploymentReconciler:
         own = deployment["metadata"].get("annotations") or {}
         annotations = {k: v for k, v in own.items() if k not in _NOT_COPIED}
         replicas = int(deployment["spec"].get("replicas", 1))
-        surge, _ = _surge_and_unavailable(deployment, replicas)
+        surge, _ = surge_and_unavailable(deployment, replicas)
         annotations.update(
             {
                 REVISION: str(revision),
@@ -160,8 +137,8 @@ class DeploymentReconciler:
         selector.setdefault("matchLabels", {})[HASH_LABEL] = pod_hash
         replicas = int(deployment["spec"].get("replicas", 1))
         if sets and (deployment["spec"].get("strategy") or {}).get("type") != "Recreate":
-            surge, _ = _surge_and_unavailable(deployment, replicas)
-            replicas = max(0, min(replicas, replicas + surge - sum(map(_spec_replicas, sets))))
+            surge, _ = surge_and_unavailable(deployment, replicas)
+            replicas = max(0, min(replicas, replicas + surge - sum(map(spec_replicas, sets))))
         elif sets:
             replicas = 0
         rs: dict[str, Any] = {
@@ -200,7 +177,7 @@ class DeploymentReconciler:
         return created
 
     def _scale(self, deployment: dict[str, Any], rs: dict[str, Any], replicas: int) -> None:
-        before = _spec_replicas(rs)
+        before = spec_replicas(rs)
         if before == replicas:
             return
         rs["spec"]["replicas"] = replicas
@@ -227,7 +204,7 @@ class DeploymentReconciler:
     ) -> None:
         for rs in old:
             self._scale(deployment, rs, 0)
-        if any(_status_count(rs, "replicas") for rs in old):
+        if any(status_count(rs, "replicas") for rs in old):
             return  # wait until the old pods are gone
         self._scale(deployment, new, int(deployment["spec"].get("replicas", 1)))
 
@@ -235,9 +212,9 @@ class DeploymentReconciler:
         self, deployment: dict[str, Any], new: dict[str, Any], old: list[dict[str, Any]]
     ) -> None:
         replicas = int(deployment["spec"].get("replicas", 1))
-        surge, unavailable = _surge_and_unavailable(deployment, replicas)
-        total = _spec_replicas(new) + sum(map(_spec_replicas, old))
-        current = _spec_replicas(new)
+        surge, unavailable = surge_and_unavailable(deployment, replicas)
+        total = spec_replicas(new) + sum(map(spec_replicas, old))
+        current = spec_replicas(new)
         if current > replicas:
             self._scale(deployment, new, replicas)
         elif current < replicas:
@@ -245,25 +222,25 @@ class DeploymentReconciler:
             self._scale(deployment, new, min(replicas, current + room))
         all_sets = [new, *old]
         min_available = replicas - unavailable
-        new_unavailable = _spec_replicas(new) - _status_count(new, "availableReplicas")
-        budget = sum(map(_spec_replicas, all_sets)) - min_available - new_unavailable
+        new_unavailable = spec_replicas(new) - status_count(new, "availableReplicas")
+        budget = sum(map(spec_replicas, all_sets)) - min_available - new_unavailable
         for rs in sorted(old, key=_revision):  # unhealthy old replicas first
-            broken = _spec_replicas(rs) - _status_count(rs, "availableReplicas")
+            broken = spec_replicas(rs) - status_count(rs, "availableReplicas")
             cut = max(0, min(broken, budget))
             if cut:
-                self._scale(deployment, rs, _spec_replicas(rs) - cut)
+                self._scale(deployment, rs, spec_replicas(rs) - cut)
                 budget -= cut
-        available = sum(_status_count(rs, "availableReplicas") for rs in all_sets)
+        available = sum(status_count(rs, "availableReplicas") for rs in all_sets)
         budget = min(budget, available - min_available)
         for rs in sorted(old, key=_revision):
-            cut = max(0, min(_spec_replicas(rs), budget))
+            cut = max(0, min(spec_replicas(rs), budget))
             if cut:
-                self._scale(deployment, rs, _spec_replicas(rs) - cut)
+                self._scale(deployment, rs, spec_replicas(rs) - cut)
                 budget -= cut
 
     def _clean_up(self, deployment: dict[str, Any], old: list[dict[str, Any]]) -> None:
         limit = int(deployment["spec"].get("revisionHistoryLimit", 10))
-        idle = [rs for rs in old if not _spec_replicas(rs) and not _status_count(rs, "replicas")]
+        idle = [rs for rs in old if not spec_replicas(rs) and not status_count(rs, "replicas")]
         for rs in sorted(idle, key=_revision)[: max(0, len(idle) - limit)]:
             try:
                 self.reader.delete(rs)
@@ -284,76 +261,6 @@ class DeploymentReconciler:
         except NotFound:
             return
         deployment["metadata"] = patched["metadata"]
-
-    def _status(
-        self,
-        deployment: dict[str, Any],
-        new: dict[str, Any],
-        sets: list[dict[str, Any]],
-        created: bool,
-    ) -> None:
-        replicas = int(deployment["spec"].get("replicas", 1))
-        _, unavailable = _surge_and_unavailable(deployment, replicas)
-        total = sum(_status_count(rs, "replicas") for rs in sets)
-        available = sum(_status_count(rs, "availableReplicas") for rs in sets)
-        updated = _status_count(new, "replicas")
-        status: dict[str, Any] = {
-            "observedGeneration": deployment["metadata"].get("generation", 1),
-            "replicas": total,
-            "updatedReplicas": updated,
-            "readyReplicas": sum(_status_count(rs, "readyReplicas") for rs in sets),
-            "availableReplicas": available,
-            "unavailableReplicas": max(0, replicas - available),
-        }
-        status = {k: v for k, v in status.items() if v or k == "observedGeneration"}
-        name = new["metadata"]["name"]
-        complete = updated == replicas and total == replicas and available >= replicas
-        if created:
-            progress = ("NewReplicaSetCreated", f'Created new replica set "{name}"')
-        elif complete:
-            progress = (
-                "NewReplicaSetAvailable",
-                f'ReplicaSet "{name}" has successfully progressed.',
-            )
-        else:
-            progress = ("ReplicaSetUpdated", f'ReplicaSet "{name}" is progressing.')
-        if available >= replicas - unavailable:
-            availability = (
-                "True",
-                "MinimumReplicasAvailable",
-                "Deployment has minimum availability.",
-            )
-        else:
-            availability = ("False", "MinimumReplicasUnavailable",
-                            "Deployment does not have minimum availability.")  # fmt: skip
-        previous = (deployment.get("status") or {}).get("conditions") or []
-        status["conditions"] = [
-            _condition(previous, "Available", *availability),
-            _condition(previous, "Progressing", "True", *progress),
-        ]
-        write_status(self.reader, deployment, status)
-
-
-def _condition(
-    previous: list[dict[str, Any]], kind: str, status: str, reason: str, message: str
-) -> dict[str, Any]:
-    now = now_rfc3339()
-    old = next((c for c in previous if c.get("type") == kind), None)
-    if old and (old.get("status"), old.get("reason"), old.get("message")) == (
-        status,
-        reason,
-        message,
-    ):
-        return old
-    transition = old["lastTransitionTime"] if old and old.get("status") == status else now
-    return {
-        "type": kind,
-        "status": status,
-        "lastUpdateTime": now,
-        "lastTransitionTime": transition,
-        "reason": reason,
-        "message": message,
-    }
 
 
 def setup(manager: Any) -> None:
