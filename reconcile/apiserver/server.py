@@ -130,7 +130,9 @@ class APIServer:
         config = RestConfig.from_kubeconfig(
             kubeconfig, qps=1000.0, burst=2000, user_agent="kube-controller-manager"
         )
-        self._controllers = ControllerManager(config)
+        ca_file = getattr(config.configuration, "ssl_ca_cert", None)
+        ca_bundle = Path(ca_file).read_text() if ca_file else ""
+        self._controllers = ControllerManager(config, ca_bundle=ca_bundle)
         self._controllers.start()
 
     def _stop_controllers(self) -> None:
