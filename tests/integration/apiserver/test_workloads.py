@@ -5,6 +5,9 @@ deleting a kustomize tree whose namespace goes first."""
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -187,3 +190,30 @@ def test_delete_kustomize_tree_with_its_namespace_exits_zero(
     result = kubectl.run("delete", "-k", str(tmp_path), timeout=120)
     assert result.returncode == 0, result.stderr
     assert kubectl.run("get", "ns", "tree", check=False).returncode == 1
+
+
+def test_apiserver_command_runs_the_controllers_when_asked(tmp_path: Path) -> None:
+    kubeconfig = tmp_path / "kc"
+    command = [sys.executable, "-m", "controllers.cli", "apiserver", "--controllers"]
+    process = subprocess.Popen(
+        [*command, "--kubeconfig", str(kubeconfig)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(kubeconfig.exists, timeout=30, what="the kubeconfig to appear")
+        kubectl = Kubectl(kubeconfig, tmp_path / "cache")
+        kubectl("create", "namespace", "served")
+        wait_for(
+            lambda: (
+                kubectl.run("get", "cm", "kube-root-ca.crt", "-n", "served", check=False).returncode
+                == 0
+            ),
+            timeout=30,
+            what="the root CA ConfigMap from the controllers",
+        )
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
