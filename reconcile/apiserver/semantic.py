@@ -334,7 +334,19 @@ def _service(obj: dict[str, Any]) -> Iterator[Cause]:
             yield unsupported(f"{field}.protocol", protocol, _PROTOCOLS)
 
 
-def _data_keys(obj: dict[str, Any], *fields: str) -> Iterator[Cause]:
+_BASE64_FIELDS = frozenset({"binaryData"})
+
+
+def _size(value: Any, encoded: bool) -> int:
+    """Bytes a value stores: base64 fields count their decoded bytes, as kube does."""
+    if not isinstance(value, str):
+        return 0
+    if encoded:
+        return len(value) * 3 // 4 - value[-2:].count("=")
+    return len(value.encode())
+
+
+def _data_keys(obj: dict[str, Any], *fields: str, encoded: bool = False) -> Iterator[Cause]:
     seen: set[str] = set()
     total = 0
     for field in fields:
@@ -344,7 +356,7 @@ def _data_keys(obj: dict[str, Any], *fields: str) -> Iterator[Cause]:
             if key in seen:
                 yield duplicate(f"{field}[{key}]", key)
             seen.add(key)
-            total += len(value) if isinstance(value, str) else 0
+            total += _size(value, encoded or field in _BASE64_FIELDS)
     if total > MAX_DATA:
         yield too_long(fields[0], MAX_DATA)
 
@@ -362,7 +374,7 @@ _SECRET_KEYS = {
 
 
 def _secret(obj: dict[str, Any]) -> Iterator[Cause]:
-    yield from _data_keys(obj, "data")
+    yield from _data_keys(obj, "data", encoded=True)
     data = obj.get("data") or {}
     for key in _SECRET_KEYS.get(obj.get("type") or "", ()):
         if key not in data:
