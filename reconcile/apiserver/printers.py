@@ -10,10 +10,19 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["BUILTIN_COLUMNS", "Column", "Row", "human_duration", "text"]
+__all__ = ["BUILTIN_COLUMNS", "Column", "Row", "count", "human_duration", "text"]
 
 Row = list[Any]
 Column = tuple[str, str, str, int]  # name, type, description, priority
+
+
+def count(value: Any) -> int:
+    """An integer field as a cell; a value stored before validation existed reads as 0, so
+    one bad object never breaks ``kubectl get`` of the whole list."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
 
 
 def human_duration(seconds: float) -> str:
@@ -52,7 +61,7 @@ def _pod_row(obj: dict[str, Any]) -> Row:
     statuses = status.get("containerStatuses") or []
     total = len(spec.get("containers") or [])
     ready = sum(1 for c in statuses if c.get("ready"))
-    restarts = sum(int(c.get("restartCount") or 0) for c in statuses)
+    restarts = sum(count(c.get("restartCount") or 0) for c in statuses)
     reason = status.get("reason") or status.get("phase") or "Pending"
     for container in statuses:
         state = container.get("state") or {}
@@ -85,7 +94,7 @@ def _node_row(obj: dict[str, Any]) -> Row:
 
 def _replicas(obj: dict[str, Any], *fields: str) -> Row:
     status = obj.get("status") or {}
-    return [int(status.get(f) or 0) for f in fields]
+    return [count(status.get(f) or 0) for f in fields]
 
 
 def _event_object(obj: dict[str, Any]) -> str:
@@ -94,8 +103,8 @@ def _event_object(obj: dict[str, Any]) -> str:
 
 
 def _ready_of_desired(obj: dict[str, Any]) -> str:
-    ready = int((obj.get("status") or {}).get("readyReplicas") or 0)
-    return f"{ready}/{int((obj.get('spec') or {}).get('replicas', 1))}"
+    ready = count((obj.get("status") or {}).get("readyReplicas") or 0)
+    return f"{ready}/{count((obj.get('spec') or {}).get('replicas', 1))}"
 
 
 def _service_row(obj: dict[str, Any]) -> Row:
@@ -113,7 +122,7 @@ def _job_row(obj: dict[str, Any]) -> Row:
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
     done = {c.get("type") for c in status.get("conditions") or [] if c.get("status") == "True"}
     state = next((s for s in ("Complete", "Failed", "Suspended") if s in done), "Running")
-    completions = f"{int(status.get('succeeded') or 0)}/{int(spec.get('completions') or 1)}"
+    completions = f"{count(status.get('succeeded') or 0)}/{count(spec.get('completions') or 1)}"
     start, end = status.get("startTime"), status.get("completionTime")
     duration = ""
     if start:
@@ -141,9 +150,9 @@ def _hpa_row(obj: dict[str, Any]) -> Row:
     return [
         f"{target.get('kind', '')}/{target.get('name', '')}",
         f"<unknown>/{len(metrics)} metrics" if metrics else "<none>",
-        int(spec.get("minReplicas") or 1),
-        int(spec.get("maxReplicas") or 0),
-        int(status.get("currentReplicas") or 0),
+        count(spec.get("minReplicas") or 1),
+        count(spec.get("maxReplicas") or 0),
+        count(status.get("currentReplicas") or 0),
     ]
 
 
@@ -186,7 +195,7 @@ BUILTIN_COLUMNS: dict[tuple[str, str], tuple[list[Column], Callable[[dict[str, A
     ("apps", "replicasets"): (
         _integer("Desired", "Current", "Ready"),
         lambda o: [
-            int((o.get("spec") or {}).get("replicas", 1)),
+            count((o.get("spec") or {}).get("replicas", 1)),
             *_replicas(o, "replicas", "readyReplicas"),
         ],
     ),
@@ -210,7 +219,7 @@ BUILTIN_COLUMNS: dict[tuple[str, str], tuple[list[Column], Callable[[dict[str, A
     ("", "replicationcontrollers"): (
         _integer("Desired", "Current", "Ready"),
         lambda o: [
-            int((o.get("spec") or {}).get("replicas", 1)),
+            count((o.get("spec") or {}).get("replicas", 1)),
             *_replicas(o, "replicas", "readyReplicas"),
         ],
     ),
@@ -242,7 +251,7 @@ BUILTIN_COLUMNS: dict[tuple[str, str], tuple[list[Column], Callable[[dict[str, A
         lambda o: [
             text((o.get("spec") or {}).get("minAvailable", "N/A")),
             text((o.get("spec") or {}).get("maxUnavailable", "N/A")),
-            int((o.get("status") or {}).get("disruptionsAllowed") or 0),
+            count((o.get("status") or {}).get("disruptionsAllowed") or 0),
         ],
     ),
 }

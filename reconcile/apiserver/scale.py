@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
+from reconcile.apiserver.printers import count
 from reconcile.apiserver.resources import ResourceInfo
 from reconcile.apiserver.status import bad_request
 from reconcile.apiserver.table import jsonpath
@@ -49,8 +50,8 @@ def to_scale(info: ResourceInfo, obj: dict[str, Any]) -> dict[str, Any]:
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",
         "metadata": {k: obj["metadata"][k] for k in _SCALE_META if k in obj["metadata"]},
-        "spec": {"replicas": int(spec[0]) if spec else 0},
-        "status": {"replicas": int(status[0]) if status else 0},
+        "spec": {"replicas": count(spec[0]) if spec else 0},
+        "status": {"replicas": count(status[0]) if status else 0},
     }
     if info.scale.label_selector_path:
         selector = jsonpath(info.scale.label_selector_path, obj)

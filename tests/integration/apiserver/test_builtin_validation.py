@@ -229,7 +229,9 @@ def test_pod_image_may_change(server: APIServer) -> None:
     assert status == 200 and pod["spec"]["containers"][0]["image"] == "nginx:2"
 
 
-def test_stored_object_that_fails_todays_rules_is_still_listed(server: APIServer) -> None:
+def test_stored_object_that_fails_todays_rules_is_still_listed(
+    server: APIServer, tmp_path: Any
+) -> None:
     assert request(server, "POST", f"{NS}/configmaps", _configmap())[0] == 201
     assert server.api is not None
     stored = server.api.store.get(("", "configmaps"), "default", "cm")
@@ -241,6 +243,15 @@ def test_stored_object_that_fails_todays_rules_is_still_listed(server: APIServer
     assert status == 200
     assert {"bad/key": "v"} in [item.get("data") for item in listed["items"]]
     request(server, "DELETE", f"{NS}/configmaps/cm")
+    status, created = request(server, "POST", f"{APPS}/deployments", _with_meta(_deployment(),
+                              name="legacy"))  # fmt: skip
+    assert status == 201
+    broken = {**created, "spec": {**created["spec"], "replicas": "two"}}
+    server.call(lambda: store.put(("apps", "deployments"), broken, created=False))
+    kubectl = Kubectl(server.write_kubeconfig(tmp_path / "kc"), tmp_path / "cache")
+    assert "legacy" in kubectl("get", "deploy", "-A")
+    assert "legacy" in kubectl("get", "deploy", "legacy", "-o", "name")
+    request(server, "DELETE", f"{APPS}/deployments/legacy")
 
 
 def test_secret_string_data_is_merged_and_never_stored(server: APIServer) -> None:
