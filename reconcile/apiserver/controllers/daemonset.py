@@ -18,6 +18,7 @@ from reconcile.apiserver.controllers.pods import (
     POD,
     is_active,
     is_ready,
+    live,
     new_pod,
     owned_pods,
     write_status,
@@ -40,11 +41,8 @@ class DaemonSetReconciler:
         self.reader = manager.api_reader
 
     def reconcile(self, request: Request) -> Result:
-        try:
-            daemon_set = self.reader.get(DAEMONSET, request.name, request.namespace)
-        except NotFound:
-            return Result()
-        if daemon_set["metadata"].get("deletionTimestamp"):
+        daemon_set = live(self.reader, DAEMONSET, request)
+        if daemon_set is None:
             return Result()
         nodes = [n["metadata"]["name"] for n in self.reader.list(NODE).get("items") or []]
         template = daemon_set["spec"]["template"]

@@ -22,7 +22,7 @@ from reconcile.apiserver.controllers.deployment_status import (
     status_count,
     surge_and_unavailable,
 )
-from reconcile.apiserver.controllers.pods import controlled_by, selector_of, write_status
+from reconcile.apiserver.controllers.pods import controlled_by, live, selector_of, write_status
 from reconcile.apiserver.controllers.replicaset import REPLICASET
 from reconcile.builder import ControllerBuilder
 from reconcile.errors import AlreadyExists, NotFound
@@ -64,11 +64,8 @@ class DeploymentReconciler:
         self.recorder = manager.get_event_recorder("deployment-controller")
 
     def reconcile(self, request: Request) -> Result:
-        try:
-            deployment = self.reader.get(DEPLOYMENT, request.name, request.namespace)
-        except NotFound:
-            return Result()
-        if deployment["metadata"].get("deletionTimestamp"):
+        deployment = live(self.reader, DEPLOYMENT, request)
+        if deployment is None:
             return Result()
         sets = self._replica_sets(deployment)
         new, created = self._new_replica_set(deployment, sets)

@@ -14,6 +14,7 @@ from reconcile.apiserver.controllers.pods import (
     POD,
     is_active,
     is_ready,
+    live,
     new_pod,
     now_rfc3339,
     owned_pods,
@@ -50,12 +51,11 @@ class JobReconciler:
         self.recorder = manager.get_event_recorder("job-controller")
 
     def reconcile(self, request: Request) -> Result:
-        try:
-            job = self.reader.get(JOB, request.name, request.namespace)
-        except NotFound:
+        job = live(self.reader, JOB, request)
+        if job is None:
             return Result()
         status = job.get("status") or {}
-        if job["metadata"].get("deletionTimestamp") or _finished(status):
+        if _finished(status):
             return Result()
         spec = job.get("spec") or {}
         pods = owned_pods(self.reader, job)

@@ -16,12 +16,14 @@ from typing import Any
 from reconcile.apiserver.scale import selector_string
 from reconcile.errors import Conflict, NotFound
 from reconcile.gvk import GroupVersionKind
+from reconcile.reconciler import Request
 
 __all__ = [
     "POD",
     "controlled_by",
     "is_active",
     "is_ready",
+    "live",
     "new_pod",
     "now_rfc3339",
     "owned_pods",
@@ -103,6 +105,16 @@ def new_pod(
     if node_name:
         pod["spec"]["nodeName"] = node_name
     return pod
+
+
+def live(reader: Any, kind: GroupVersionKind, request: Request) -> dict[str, Any] | None:
+    """The object ``request`` names, or None when it is gone or being deleted (garbage
+    collection then takes its dependents; a controller has nothing left to do)."""
+    try:
+        obj: dict[str, Any] = reader.get(kind, request.name, request.namespace)
+    except NotFound:
+        return None
+    return None if obj["metadata"].get("deletionTimestamp") else obj
 
 
 def write_status(reader: Any, obj: dict[str, Any], status: dict[str, Any]) -> None:

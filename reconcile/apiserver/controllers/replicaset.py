@@ -15,6 +15,7 @@ from reconcile.apiserver.controllers.pods import (
     POD,
     is_active,
     is_ready,
+    live,
     new_pod,
     owned_pods,
     write_status,
@@ -57,11 +58,8 @@ class ReplicaSetReconciler:
         )
 
     def reconcile(self, request: Request) -> Result:
-        try:
-            owner = self.reader.get(self.kind, request.name, request.namespace)
-        except NotFound:
-            return Result()
-        if owner["metadata"].get("deletionTimestamp"):
+        owner = live(self.reader, self.kind, request)
+        if owner is None:
             return Result()
         pods = [p for p in owned_pods(self.reader, owner) if is_active(p)]
         wanted = int((owner.get("spec") or {}).get("replicas", 1))
