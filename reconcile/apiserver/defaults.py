@@ -10,7 +10,6 @@ NodePort/LoadBalancer, node ports from 30000-32767, unique among stored Services
 from __future__ import annotations
 
 import base64
-import copy
 import ipaddress
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -104,7 +103,7 @@ def _pod(obj: dict[str, Any], _: Services) -> None:
     spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
     tolerations = spec.setdefault("tolerations", [])
     present = {t.get("key") for t in tolerations if isinstance(t, dict)}
-    tolerations.extend(copy.deepcopy(t) for t in _NOT_READY_TOLERATIONS if t["key"] not in present)
+    tolerations.extend(dict(t) for t in _NOT_READY_TOLERATIONS if t["key"] not in present)
 
 
 def _deployment(obj: dict[str, Any], _: Services) -> None:
