@@ -1,7 +1,8 @@
 """``kreconcile dev``: a whole development cluster in one process.
 
 Starts the embedded API server with its state in ``--state-dir`` (sqlite, so objects survive
-a restart of ``kreconcile dev``) and a simulated kubelet with a few nodes, installs the
+a restart of ``kreconcile dev``), its controllers (Deployments, ReplicaSets, Jobs,
+DaemonSets, ServiceAccounts) and a simulated kubelet with a few nodes, installs the
 kreconcile.io CRDs, runs the manager with every operator and one node agent per simulated
 node in this process (``controllers.inprocess``), writes a kubeconfig there and prints how
 to use it.
@@ -66,6 +67,8 @@ def _banner(kubeconfig: Path, url: str) -> str:
             f"  export KUBECONFIG={kubeconfig}",
             "  kubectl get nodes",
             "  kubectl run web --image=nginx  # the simulated kubelet schedules and runs it",
+            "  kubectl create deployment app --image=nginx --replicas=3 && kubectl rollout status "
+            "deploy/app",
             "  kreconcile kubelet restart default/web web --reason OOMKilled --exit-code 137",
             "  kubectl apply -k config/default",
             "  kubectl apply -f config/samples/",
@@ -103,7 +106,9 @@ def run(args: argparse.Namespace) -> int:
     setup_logging()
     state = Path(args.state_dir).resolve()
     state.mkdir(parents=True, exist_ok=True)
-    server = APIServer(ServerOptions(port=args.port, data_dir=str(state / "apiserver")))
+    server = APIServer(
+        ServerOptions(port=args.port, data_dir=str(state / "apiserver"), controllers=True)
+    )
     stop = setup_signal_handler()
     server.start()
     try:

@@ -9,7 +9,11 @@ Semantics kept from kube-apiserver:
 
 - a write that changes nothing returns the stored object with its old resourceVersion;
 - ``metadata.generation`` moves only when the object's intent changes: anything but
-  metadata and, for kinds with a status subresource, status;
+  metadata and, for kinds with a status subresource, status; kinds without a spec to
+  observe (ConfigMaps, Secrets, Events, Pods in 1.32, ...) carry none;
+- built-in kinds are decoded, defaulted and validated by ``strategy.py``, custom
+  resources by their CRD's structural schema;
+- a ``generateName`` that collides is retried with a new suffix;
 - main-resource writes keep the stored status; ``/status`` writes change only status;
 - custom resources must send ``metadata.resourceVersion`` on PUT (built-ins may omit it);
 - deleting an object with finalizers only marks it (``deletionTimestamp``); it disappears
@@ -26,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconcile.apiserver import builtin_schemas, cel, fieldmanager
+from reconcile.apiserver import cel, fieldmanager, immutable, strategy
 from reconcile.apiserver import schema as structural
 from reconcile.apiserver.registry import Registry
 from reconcile.apiserver.resources import ResourceInfo
@@ -40,7 +44,7 @@ from reconcile.apiserver.status import (
     not_found,
 )
 from reconcile.apiserver.storage import Store, Stored
-from reconcile.apiserver.validation import check_kind, check_name, decode_error
+from reconcile.apiserver.validation import check_kind, check_name
 
 __all__ = ["API", "WriteOptions", "now_rfc3339"]
 
@@ -62,6 +66,8 @@ class WriteOptions:
     subresource: str = ""
     applied: bool = False
     """The object's managedFields were already computed by server-side apply."""
+    patching: bool = False
+    """The object is a patch's result: type errors are 422 on ``patch``, not 400."""
     warnings: list[str] = field(default_factory=list)
 
 
@@ -81,16 +87,19 @@ def _comparable(obj: dict[str, Any]) -> dict[str, Any]:
     return {**obj, "metadata": meta}
 
 
-def _builtin_defaults(info: ResourceInfo, obj: dict[str, Any]) -> None:
-    """What kube-apiserver's create strategies fill in for the kinds that need it."""
-    kind = (info.group, info.resource)
-    if kind == ("", "namespaces"):
-        obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
-        obj["status"] = {"phase": "Active"}
-    elif kind == ("", "pods"):
-        status = obj.setdefault("status", {})
-        status.setdefault("phase", "Pending")
-        status.setdefault("qosClass", "BestEffort")
+_GENERATION_GROUPS = frozenset({"apps", "batch", "autoscaling", "policy", "apiextensions.k8s.io"})
+_GENERATION_RESOURCES = frozenset({("", "replicationcontrollers")})
+_GENERATE_NAME_ATTEMPTS = 8
+"""kube-apiserver retries a generated name that collides (RetryGenerateName) a few times."""
+
+
+def _tracks_generation(info: ResourceInfo) -> bool:
+    """Kinds whose strategies keep ``metadata.generation``: those with a spec to observe."""
+    return (
+        info.custom
+        or info.group in _GENERATION_GROUPS
+        or (info.group, info.resource) in _GENERATION_RESOURCES
+    )
 
 
 class API:
@@ -107,6 +116,9 @@ class API:
 
     @staticmethod
     def key(info: ResourceInfo) -> tuple[str, str]:
+        """The store a resource lives in (``events.k8s.io`` Events share core/v1's)."""
+        if (info.group, info.resource) == ("events.k8s.io", "events"):
+            return ("", "events")
         return (info.group, info.resource)
 
     def get_stored(self, info: ResourceInfo, namespace: str, name: str) -> Stored:
@@ -141,6 +153,9 @@ class API:
                 ],
             )
 
+    def _services(self) -> list[dict[str, Any]]:
+        return [s.obj for s in self.store.list_objects(("", "services"))]
+
     def _structural(
         self,
         info: ResourceInfo,
@@ -149,35 +164,34 @@ class API:
         options: WriteOptions,
         old: dict[str, Any] | None = None,
     ) -> None:
-        """Prune unknown fields (honouring fieldValidation); default and validate CRs.
+        """Prune unknown fields (honouring fieldValidation), default and validate.
 
-        Built-in kinds get the unknown-field check only: kube-apiserver drops fields its Go
-        types do not have (Strict rejects them) and validates the rest in code.
+        Built-in kinds follow their published schema and kube's strategies
+        (``strategy.py``); custom resources their CRD's structural schema and CEL rules.
         """
         if not info.custom:
-            schema = builtin_schemas.schema_for(info.group, info.version, info.kind)
-            if schema is not None:
-                self._unknown_fields(info, structural.prune(obj, schema), options)
+            if old is not None:
+                immutable.carry_allocations(info.group, info.resource, old, obj)
+            missing = strategy.prepare(
+                info,
+                obj,
+                field_validation=options.field_validation,
+                warnings=options.warnings,
+                patching=options.patching,
+                services=self._services,
+            )
+            strategy.validate(info, obj, old, missing)
             return
         if info.schema is None:
             return
-        self._unknown_fields(info, structural.prune(obj, info.schema), options)
+        unknown = structural.prune(obj, info.schema)
+        strategy.unknown_fields(info, unknown, options.field_validation, options.warnings)
         structural.apply_defaults(obj, info.schema)
         causes = structural.validate(obj, info.schema)
         if not causes and info.extra.get("cel"):
             causes = cel.validate(obj, info.schema, old=old)
         if causes:
             raise invalid(info, name, causes)
-
-    @staticmethod
-    def _unknown_fields(info: ResourceInfo, unknown: list[str], options: WriteOptions) -> None:
-        if not unknown:
-            return
-        messages = [f'unknown field "{path}"' for path in unknown]
-        if options.field_validation == "Strict":
-            raise decode_error(info, "strict decoding error: " + ", ".join(messages))
-        if options.field_validation == "Warn":
-            options.warnings.extend(messages)
 
     def _admit(self, info: ResourceInfo, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
         hook = self.admission.get(self.key(info))
@@ -202,8 +216,7 @@ class API:
         if not isinstance(meta, dict):
             meta = obj["metadata"] = {}
         if not meta.get("name") and meta.get("generateName"):
-            suffix = "".join(secrets.choice(_NAME_ALPHABET) for _ in range(5))
-            meta["name"] = f"{meta['generateName']}{suffix}"
+            meta["name"] = self._generate_name(info, namespace, str(meta["generateName"]))
         name = str(meta.get("name") or "")
         if not name:
             raise invalid(
@@ -240,7 +253,10 @@ class API:
             meta.pop(transient, None)
         meta["uid"] = str(uuid.uuid4())
         meta["creationTimestamp"] = now_rfc3339()
-        meta["generation"] = 1
+        if _tracks_generation(info):
+            meta["generation"] = 1
+        else:
+            meta.pop("generation", None)
         if info.status_subresource and info.custom:
             obj.pop("status", None)
         self._structural(info, obj, name, options)
@@ -250,8 +266,18 @@ class API:
             obj["metadata"].pop("managedFields", None)
             fieldmanager.record_update(None, obj, options.field_manager or "unknown", info.schema)
         # After field tracking, as kube's create strategies: server-set fields have no manager.
-        _builtin_defaults(info, obj)
+        if not info.custom:
+            strategy.create_status(info, obj)
         return self._commit(info, obj, created=True, dry_run=options.dry_run)
+
+    def _generate_name(self, info: ResourceInfo, namespace: str, prefix: str) -> str:
+        key = namespace if info.namespaced else ""
+        for _ in range(_GENERATE_NAME_ATTEMPTS):
+            suffix = "".join(secrets.choice(_NAME_ALPHABET) for _ in range(5))
+            name = f"{prefix}{suffix}"
+            if self.store.get(self.key(info), key, name) is None:
+                return name
+        return name  # still taken: the create fails with AlreadyExists, as kube's does
 
     # update
 
@@ -310,17 +336,17 @@ class API:
         new = copy.deepcopy(obj)
         meta = new["metadata"]
         old_meta = old["metadata"]
-        for immutable in (
+        for fixed in (
             "uid",
             "creationTimestamp",
             "deletionTimestamp",
             "deletionGracePeriodSeconds",
             "generation",
         ):
-            if immutable in old_meta:
-                meta[immutable] = old_meta[immutable]
+            if fixed in old_meta:
+                meta[fixed] = old_meta[fixed]
             else:
-                meta.pop(immutable, None)
+                meta.pop(fixed, None)
         meta["name"] = old_meta["name"]
         if info.namespaced:
             meta["namespace"] = old_meta["namespace"]
@@ -358,7 +384,9 @@ class API:
         new["apiVersion"] = info.api_version
         new["kind"] = info.kind
         has_status = _has_status(info)
-        if _spec_view(new, has_status=has_status) != _spec_view(old, has_status=has_status):
+        if "generation" in old["metadata"] and _spec_view(new, has_status=has_status) != _spec_view(
+            old, has_status=has_status
+        ):
             new["metadata"]["generation"] = int(old["metadata"].get("generation") or 1) + 1
         new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
         ownership_changed = options.applied and new["metadata"].get("managedFields") != old[
@@ -395,7 +423,8 @@ class API:
         propagation: str | None = None,
         preconditions: dict[str, Any] | None = None,
         dry_run: bool = False,
-    ) -> Stored:
+    ) -> tuple[Stored, bool]:
+        """Delete or mark for deletion; returns the object and whether it is gone."""
         current = self.get_stored(info, namespace, name)
         meta = current.obj["metadata"]
         for key, actual in (
@@ -419,7 +448,7 @@ class API:
         marks_only = bool(finalizers) or (info.group, info.resource) == ("", "namespaces")
         if marks_only:
             if meta.get("deletionTimestamp"):
-                return current
+                return current, False
             new = copy.deepcopy(current.obj)
             new["metadata"]["deletionTimestamp"] = now_rfc3339()
             new["metadata"]["deletionGracePeriodSeconds"] = 0
@@ -427,9 +456,9 @@ class API:
                 new["metadata"]["finalizers"] = finalizers
             if (info.group, info.resource) == ("", "namespaces"):
                 new.setdefault("status", {})["phase"] = "Terminating"
-            return self._commit(info, new, created=False, dry_run=dry_run)
+            return self._commit(info, new, created=False, dry_run=dry_run), False
         if dry_run:
-            return current
+            return current, True
         removed = self.store.remove(self.key(info), meta.get("namespace", ""), name)
         assert removed is not None
-        return removed
+        return removed, True

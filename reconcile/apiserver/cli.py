@@ -48,6 +48,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="mutating requests served at once before answering 429 (0: no limit)",
     )
 
+    parser.add_argument(
+        "--controllers",
+        action="store_true",
+        help="also run the controllers kubectl expects (Deployments, ReplicaSets, Jobs, "
+        "DaemonSets, default ServiceAccounts), as kreconcile dev does",
+    )
+
 
 def run(args: argparse.Namespace) -> int:
     setup_logging()
@@ -58,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
             watch_history=args.watch_history,
             max_requests_inflight=args.max_requests_inflight,
             max_mutating_requests_inflight=args.max_mutating_requests_inflight,
+            controllers=args.controllers,
         )
     )
     stop = setup_signal_handler()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -133,6 +134,13 @@ def from_fieldsv1(fields: dict[str, Any], prefix: Path = ()) -> set[Path]:
     return paths
 
 
+@functools.lru_cache(maxsize=4096)
+def _element(raw: str) -> Any:
+    """A ``k:``/``v:`` path element's JSON, parsed once (paths repeat on every write).
+    Callers only read the result."""
+    return json.loads(raw)
+
+
 def _value_at(obj: Any, path: Path) -> Any:
     node = obj
     for element in path:
@@ -142,7 +150,7 @@ def _value_at(obj: Any, path: Path) -> Any:
         if kind == "f" and isinstance(node, dict) and raw in node:
             node = node[raw]
         elif kind == "k" and isinstance(node, list):
-            identity = json.loads(raw)
+            identity = _element(raw)
             node = next(
                 (
                     i
@@ -152,7 +160,7 @@ def _value_at(obj: Any, path: Path) -> Any:
                 _ABSENT,
             )
         elif kind == "v" and isinstance(node, list):
-            value = json.loads(raw)
+            value = _element(raw)
             node = value if value in node else _ABSENT
         else:
             return _ABSENT
@@ -283,7 +291,7 @@ def _merge(live: Any, applied: Any, field: str, schema: dict[str, Any] | None) -
                 else:
                     merged[index] = _merge(merged[index], item, field, items_schema)
             return merged
-        if field in _SET_LISTS:
+        if field in _SET_LISTS or (schema or {}).get("x-kubernetes-list-type") == "set":
             return list(live) + [v for v in applied if v not in live]
     return copy.deepcopy(applied)
 

@@ -6,9 +6,8 @@
   deleted, then disappears.
 - Orphan: the owner's references are removed from its dependents (``orphan`` finalizer),
   then the owner disappears and the dependents stay.
-- A Terminating namespace has its contents deleted (``NAMESPACE_CLEANUP_DELAY`` seconds
-  after it turned Terminating); once empty, the ``kubernetes`` finalizer is removed and the
-  namespace goes.
+- A Terminating namespace has its contents deleted; once empty, the ``kubernetes``
+  finalizer is removed and the namespace goes.
 
 Work is scheduled on the event loop after the write that caused it, never inside it, so a
 store listener never re-enters the store while it emits.
@@ -27,18 +26,9 @@ from reconcile.apiserver.resources import ResourceInfo
 from reconcile.apiserver.status import StatusError
 from reconcile.apiserver.storage import Event, GroupResource
 
-__all__ = ["NAMESPACE_CLEANUP_DELAY", "Lifecycle"]
+__all__ = ["Lifecycle"]
 
 log = logging.getLogger(__name__)
-
-NAMESPACE_CLEANUP_DELAY = 1.0
-"""Seconds between a namespace turning Terminating and the deletion of its contents.
-
-kube-controller-manager's namespace controller first rediscovers every resource type, then
-deletes collection by collection, so a client deleting the namespace's objects right after
-the namespace itself still finds them: ``kubectl delete -k`` deletes in apply order,
-Namespace first, and exits non-zero on the first NotFound.
-"""
 
 _NAMESPACES: GroupResource = ("", "namespaces")
 ObjectKey = tuple[GroupResource, str, str]
@@ -47,18 +37,23 @@ ObjectKey = tuple[GroupResource, str, str]
 class Lifecycle:
     """Garbage collector and namespace controller, driven by store events."""
 
-    def __init__(self, api: API, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, api: API, loop: asyncio.AbstractEventLoop, *, namespace_delay: float = 0.0
+    ) -> None:
+        """``namespace_delay``: seconds before a Terminating namespace's contents go."""
         self._api = api
         self._loop = loop
+        self._namespace_delay = namespace_delay
+        self._waiting: set[str] = set()
+        self._terminating: set[str] = set()
         self._dependents: dict[str, set[ObjectKey]] = defaultdict(set)
         self._uids: dict[ObjectKey, str] = {}
-        self._terminating_since: dict[str, float] = {}
         for gr, stored in api.store.all_objects():
             self._index(gr, stored.obj)
         api.store.listeners.append(self._on_event)
         for stored in api.store.list_objects(_NAMESPACES):
             if stored.obj["metadata"].get("deletionTimestamp"):
-                self._schedule(self._terminate_namespace, stored.obj["metadata"]["name"])
+                self._schedule_termination(stored.obj["metadata"]["name"])
 
     def _key(self, gr: GroupResource, obj: dict[str, Any]) -> ObjectKey:
         meta = obj["metadata"]
@@ -79,6 +74,19 @@ class Lifecycle:
     def _schedule(self, fn: Any, *args: Any) -> None:
         self._loop.call_soon(self._guarded, fn, *args)
 
+    def _schedule_termination(self, namespace: str) -> None:
+        """The first pass over a Terminating namespace waits ``namespace_delay`` seconds."""
+        if namespace in self._terminating:
+            self._schedule(self._terminate_namespace, namespace)
+        elif namespace not in self._waiting:
+            self._waiting.add(namespace)
+            self._loop.call_later(self._namespace_delay, self._begin_termination, namespace)
+
+    def _begin_termination(self, namespace: str) -> None:
+        self._waiting.discard(namespace)
+        self._terminating.add(namespace)
+        self._guarded(self._terminate_namespace, namespace)
+
     def _guarded(self, fn: Any, *args: Any) -> None:
         try:
             fn(*args)
@@ -98,7 +106,7 @@ class Lifecycle:
                 self._schedule(self._collect, uid)
             for ref in obj["metadata"].get("ownerReferences") or []:
                 self._schedule(self._finish_foreground, ref.get("uid", ""))
-            if event.namespace:
+            if event.namespace in self._terminating:
                 self._schedule(self._terminate_namespace, event.namespace)
             return
         self._index(event.group_resource, obj)
@@ -107,7 +115,7 @@ class Lifecycle:
             return
         finalizers = meta.get("finalizers") or []
         if event.group_resource == _NAMESPACES:
-            self._schedule(self._terminate_namespace, meta["name"])
+            self._schedule_termination(meta["name"])
         if "orphan" in finalizers:
             self._schedule(self._orphan, event.group_resource, event.namespace, event.name)
         if "foregroundDeletion" in finalizers:
@@ -206,12 +214,6 @@ class Lifecycle:
     def _terminate_namespace(self, namespace: str) -> None:
         ns = self._get((_NAMESPACES, "", namespace))
         if ns is None or not ns["metadata"].get("deletionTimestamp"):
-            self._terminating_since.pop(namespace, None)
-            return
-        since = self._terminating_since.setdefault(namespace, self._loop.time())
-        wait = since + NAMESPACE_CLEANUP_DELAY - self._loop.time()
-        if wait > 0:
-            self._loop.call_later(wait, self._guarded, self._terminate_namespace, namespace)
             return
         remaining = 0
         for info in list(self._api.registry):
@@ -228,5 +230,5 @@ class Lifecycle:
         if new["metadata"].get("finalizers"):
             self._write((_NAMESPACES, "", namespace), new)
             return
-        self._terminating_since.pop(namespace, None)
+        self._terminating.discard(namespace)
         self._api.store.remove(_NAMESPACES, "", namespace)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from reconcile.apiserver.resources import ResourceInfo, ScaleSubresource
 
-__all__ = ["BUILTINS", "Registry", "infos_from_crd"]
+__all__ = ["BUILTINS", "WORKLOAD_BUILTINS", "Registry", "infos_from_crd"]
 
 _ALL = ("all",)
 
@@ -40,7 +41,7 @@ def _builtin(
         short_names=short,
         categories=categories,
         status_subresource=status,
-        scale=ScaleSubresource(".spec.replicas", ".status.replicas", ".status.selector")
+        scale=ScaleSubresource(".spec.replicas", ".status.replicas", ".spec.selector")
         if scale
         else None,
     )
@@ -56,7 +57,8 @@ BUILTINS: tuple[ResourceInfo, ...] = (
     _builtin("", "v1", "serviceaccounts", "ServiceAccount", short=("sa",)),
     _builtin("", "v1", "services", "Service", short=("svc",), categories=_ALL, status=True),
     _builtin("", "v1", "endpoints", "Endpoints", short=("ep",)),
-    _builtin("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", short=("pvc",)),
+    _builtin("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", short=("pvc",),
+             status=True),
     _builtin("apps", "v1", "deployments", "Deployment", short=("deploy",), categories=_ALL,
              status=True, scale=True),
     _builtin("apps", "v1", "replicasets", "ReplicaSet", short=("rs",), categories=_ALL,
@@ -67,7 +69,8 @@ BUILTINS: tuple[ResourceInfo, ...] = (
              status=True, scale=True),
     _builtin("batch", "v1", "jobs", "Job", categories=_ALL, status=True),
     _builtin("coordination.k8s.io", "v1", "leases", "Lease"),
-    _builtin("events.k8s.io", "v1", "events", "Event", short=("ev",)),
+    replace(_builtin("events.k8s.io", "v1", "events", "Event", short=("ev",)),
+            storage_version=False),
     _builtin("rbac.authorization.k8s.io", "v1", "roles", "Role"),
     _builtin("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding"),
     _builtin("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", namespaced=False),
@@ -80,6 +83,28 @@ BUILTINS: tuple[ResourceInfo, ...] = (
     _builtin("monitoring.coreos.com", "v1", "servicemonitors", "ServiceMonitor",
              short=("smon",)),
 )  # fmt: skip
+
+
+WORKLOAD_BUILTINS: tuple[ResourceInfo, ...] = (
+    _builtin("", "v1", "replicationcontrollers", "ReplicationController", short=("rc",),
+             categories=_ALL, status=True, scale=True),
+    _builtin("", "v1", "podtemplates", "PodTemplate"),
+    _builtin("", "v1", "persistentvolumes", "PersistentVolume", namespaced=False, short=("pv",),
+             status=True),
+    _builtin("apps", "v1", "controllerrevisions", "ControllerRevision"),
+    _builtin("batch", "v1", "cronjobs", "CronJob", short=("cj",), categories=_ALL, status=True),
+    _builtin("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice"),
+    _builtin("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", short=("pdb",),
+             status=True),
+    _builtin("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler",
+             short=("hpa",), categories=_ALL, status=True),
+    replace(_builtin("autoscaling", "v1", "horizontalpodautoscalers", "HorizontalPodAutoscaler",
+                     short=("hpa",), categories=_ALL, status=True), storage_version=False),
+    _builtin("apiregistration.k8s.io", "v1", "apiservices", "APIService", namespaced=False,
+             status=True),
+)  # fmt: skip
+"""The rest of the core/apps workload kinds client libraries exercise, and APIServices;
+validated and defaulted like every built-in (``strategy.py``)."""
 
 
 def infos_from_crd(crd: dict[str, Any]) -> list[ResourceInfo]:
@@ -126,7 +151,7 @@ def infos_from_crd(crd: dict[str, Any]) -> list[ResourceInfo]:
 class Registry:
     """Served resources, indexed for URL and body lookups."""
 
-    def __init__(self, builtins: Iterable[ResourceInfo] = BUILTINS) -> None:
+    def __init__(self, builtins: Iterable[ResourceInfo] = BUILTINS + WORKLOAD_BUILTINS) -> None:
         self._by_url: dict[tuple[str, str, str], ResourceInfo] = {}
         self._by_kind: dict[tuple[str, str, str], ResourceInfo] = {}
         self._crd_resources: dict[str, list[ResourceInfo]] = {}

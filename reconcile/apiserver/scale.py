@@ -8,13 +8,35 @@ spec replicas path, so ``kubectl scale`` and HPAs never touch anything else.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from reconcile.apiserver.printers import count
 from reconcile.apiserver.resources import ResourceInfo
 from reconcile.apiserver.status import bad_request
 from reconcile.apiserver.table import jsonpath
 
-__all__ = ["to_scale", "with_replicas"]
+if TYPE_CHECKING:
+    from reconcile.apiserver.api import API, WriteOptions
+
+__all__ = ["selector_string", "to_scale", "update_scale", "with_replicas"]
+
+
+def selector_string(selector: dict[str, Any]) -> str:
+    """A LabelSelector in the string form of ``kubectl get -l`` (Scale's status.selector)."""
+    parts = [f"{k}={v}" for k, v in sorted((selector.get("matchLabels") or {}).items())]
+    for requirement in selector.get("matchExpressions") or []:
+        key, operator = requirement.get("key", ""), requirement.get("operator", "")
+        values = ",".join(sorted(requirement.get("values") or []))
+        if operator == "In":
+            parts.append(f"{key} in ({values})")
+        elif operator == "NotIn":
+            parts.append(f"{key} notin ({values})")
+        elif operator == "Exists":
+            parts.append(key)
+        elif operator == "DoesNotExist":
+            parts.append(f"!{key}")
+    return ",".join(parts)
+
 
 _SCALE_META = ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
 
@@ -28,16 +50,16 @@ def to_scale(info: ResourceInfo, obj: dict[str, Any]) -> dict[str, Any]:
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",
         "metadata": {k: obj["metadata"][k] for k in _SCALE_META if k in obj["metadata"]},
-        "spec": {"replicas": int(spec[0]) if spec else 0},
-        "status": {"replicas": int(status[0]) if status else 0},
+        "spec": {"replicas": count(spec[0]) if spec else 0},
+        "status": {"replicas": count(status[0]) if status else 0},
     }
     if info.scale.label_selector_path:
         selector = jsonpath(info.scale.label_selector_path, obj)
         if selector:
             value = selector[0]
             if isinstance(value, dict):
-                labels = value.get("matchLabels") or {}
-                value = ",".join(f"{k}={v}" for k, v in labels.items())
+                plain = not {"matchLabels", "matchExpressions"} & set(value)
+                value = selector_string({"matchLabels": value} if plain else value)
             scale["status"]["selector"] = value
     return scale
 
@@ -57,3 +79,18 @@ def with_replicas(info: ResourceInfo, obj: dict[str, Any], scale: dict[str, Any]
     requested = (scale.get("metadata") or {}).get("resourceVersion")
     new["metadata"]["resourceVersion"] = requested or obj["metadata"]["resourceVersion"]
     return new
+
+
+def update_scale(
+    api: API,
+    info: ResourceInfo,
+    namespace: str,
+    name: str,
+    scale: dict[str, Any],
+    options: WriteOptions,
+) -> dict[str, Any]:
+    """Write a Scale's replicas into the object; return the object's new Scale."""
+    current = api.get_stored(info, namespace, name)
+    new = with_replicas(info, current.obj, scale)
+    stored = api.update(info, namespace, name, new, options, require_rv=False)
+    return to_scale(info, stored.obj)

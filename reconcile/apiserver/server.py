@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,9 +30,11 @@ from reconcile.apiserver.flowcontrol import (
     InflightLimits,
 )
 from reconcile.apiserver.lifecycle import Lifecycle
+from reconcile.apiserver.metrics import ServerMetrics
 from reconcile.apiserver.persistence import Persistence
 from reconcile.apiserver.registry import Registry
-from reconcile.apiserver.rest import MAX_BODY, Rest, parse_path
+from reconcile.apiserver.request import MAX_BODY
+from reconcile.apiserver.rest import Rest, parse_path, request_verb
 from reconcile.apiserver.status import StatusError
 from reconcile.apiserver.storage import Store
 from reconcile.errors import reason_for
@@ -80,6 +83,13 @@ class ServerOptions:
     """Read-only requests served at once before the server answers 429 (0: no limit)."""
     max_mutating_requests_inflight: int = DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT
     """Mutating requests served at once before the server answers 429 (0: no limit)."""
+    controllers: bool = False
+    """Also run the minimal kube-controller-manager (Deployments, ReplicaSets, Jobs,
+    DaemonSets, default ServiceAccounts) against this server, as ``kreconcile dev`` does."""
+    namespace_deletion_delay: float = 1.0
+    """Seconds a Terminating namespace waits before its contents are deleted, as the
+    namespace controller's first pass does; ``kubectl delete -k`` deletes the objects
+    inside it meanwhile instead of finding them gone."""
 
 
 class APIServer:
@@ -103,6 +113,9 @@ class APIServer:
         self.api: API | None = None
         self._rest: Rest | None = None
         self._openapi_cache: tuple[int, dict[str, dict[str, Any]]] | None = None
+        self.metrics = ServerMetrics()
+        self._controllers: Any = None
+        self._controllers_dir: tempfile.TemporaryDirectory[str] | None = None
 
     # lifecycle
 
@@ -120,9 +133,35 @@ class APIServer:
             raise RuntimeError(f"the API server did not start within {timeout}s")
         if self._error is not None:
             raise RuntimeError(f"the API server failed to start: {self._error}") from self._error
+        self._start_controllers()
+
+    def _start_controllers(self) -> None:
+        """Run the controller manager, a client of this server like any other."""
+        if not self.options.controllers or self._controllers is not None:
+            return
+        from reconcile.apiserver.controllers import ControllerManager
+        from reconcile.client import RestConfig
+
+        self._controllers_dir = tempfile.TemporaryDirectory(prefix="kreconcile-kcm-")
+        kubeconfig = self.write_kubeconfig(Path(self._controllers_dir.name) / "kubeconfig")
+        config = RestConfig.from_kubeconfig(
+            kubeconfig, qps=1000.0, burst=2000, user_agent="kube-controller-manager"
+        )
+        ca_file = getattr(config.configuration, "ssl_ca_cert", None)
+        ca_bundle = Path(ca_file).read_text() if ca_file else ""
+        self._controllers = ControllerManager(config, ca_bundle=ca_bundle)
+        self._controllers.start()
+
+    def _stop_controllers(self) -> None:
+        if self._controllers is not None:
+            self._controllers.stop()
+            self._controllers = None
+        if self._controllers_dir is not None:
+            self._controllers_dir.cleanup()
+            self._controllers_dir = None
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Close watches, stop serving and release the storage."""
+        """Stop the controllers, close watches, stop serving and release the storage."""
         if self._loop is not None and self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
         if self._thread is not None:
@@ -130,7 +169,13 @@ class APIServer:
 
     def serve(self, stop: threading.Event, on_ready: Any = None) -> None:
         """Serve in this thread until ``stop`` is set; ``on_ready()`` runs once listening."""
-        asyncio.run(self._main(stop_flag=stop, on_ready=on_ready))
+
+        def ready() -> None:
+            threading.Thread(target=self._start_controllers, name="kcm-start", daemon=True).start()
+            if on_ready is not None:
+                on_ready()
+
+        asyncio.run(self._main(stop_flag=stop, on_ready=ready))
 
     def _run_thread(self) -> None:
         try:
@@ -196,7 +241,7 @@ class APIServer:
         store = Store(history=self.options.watch_history, persistence=persistence)
         api = API(Registry(), store)
         crds.install(api)
-        Lifecycle(api, self._loop)
+        Lifecycle(api, self._loop, namespace_delay=self.options.namespace_deletion_delay)
         self._seed(api)
         rest = Rest(
             api,
@@ -204,6 +249,7 @@ class APIServer:
             min_request_timeout=self.options.min_request_timeout,
         )
         self.api, self._rest = api, rest
+        self.metrics.bind(store)
         self.faults.bind(lambda: int(self.call(store.cut_watches)), self._set_stalled)
         app = web.Application(client_max_size=MAX_BODY + 1)
         self.flow_control.install(app)
@@ -223,6 +269,7 @@ class APIServer:
             else:
                 await self._stop.wait()
         finally:
+            await self._loop.run_in_executor(None, self._stop_controllers)
             store.cut_watches()
             await runner.cleanup()
             store.close()
@@ -243,6 +290,11 @@ class APIServer:
                 api.create(accounts, name, {"metadata": {"name": "default"}}, WriteOptions())
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        with self.metrics.measure(request) as outcome:
+            outcome.response = await self._serve(request)
+            return outcome.response
+
+    async def _serve(self, request: web.Request) -> web.StreamResponse:
         try:
             self._authorize(request)
             parts = [p for p in request.path.split("/") if p]
@@ -269,7 +321,7 @@ class APIServer:
             raise StatusError(401, "Unauthorized", "Unauthorized")
 
     async def _inject(self, request: web.Request, resource: str, named: bool) -> None:
-        verb = _verb(request, named)
+        verb = request_verb(request, named)
         rule = self.faults.take(verb, resource, request.query_string)
         if rule is None:
             return
@@ -297,6 +349,8 @@ class APIServer:
             return web.json_response(VERSION_INFO)
         if parts and parts[0] in ("healthz", "livez", "readyz"):
             return web.Response(text="ok")
+        if parts == ["metrics"]:
+            return self.metrics.response()
         if parts in (["api"], ["apis"]):
             media = discovery.wants_aggregated(accept)
             if media is not None:
@@ -360,16 +414,3 @@ class APIServer:
         if document is None:
             raise StatusError(404, "NotFound", "the server could not find the requested resource")
         return web.json_response(document, headers={"ETag": f'"{openapi.etag(document)}"'})
-
-
-def _verb(request: web.Request, named: bool) -> str:
-    method = request.method
-    if method == "GET":
-        if request.query.get("watch") in ("true", "1") or "/watch/" in request.path:
-            return "watch"
-        return "get" if named else "list"
-    if method == "DELETE" and not named:
-        return "deletecollection"
-    return {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(
-        method, method.lower()
-    )

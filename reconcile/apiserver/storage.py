@@ -130,10 +130,38 @@ class Store:
             return [bucket[k] for k in sorted(bucket)]
         return [bucket[k] for k in sorted(k for k in bucket if k[0] == namespace)]
 
+    def list_at(self, gr: GroupResource, namespace: str | None, rv: int) -> list[Stored]:
+        """The objects as they were at revision ``rv``: a consistent snapshot for later pages.
+
+        Built from today's objects by undoing the history after ``rv``; TooOld when the
+        history no longer reaches back that far.
+        """
+        if rv >= self.rv:
+            return self.list_objects(gr, namespace)
+        if rv < self.compacted_rv:
+            raise TooOld(rv, self.compacted_rv + 1)
+        bucket = dict(self._objects.get(gr, {}))
+        for event in reversed(self._history):
+            if event.rv <= rv:
+                break
+            if event.group_resource != gr:
+                continue
+            key = (event.namespace, event.name)
+            if event.type == "ADDED":
+                bucket.pop(key, None)
+            elif event.old is not None:
+                bucket[key] = event.old
+        keys = sorted(k for k in bucket if namespace is None or k[0] == namespace)
+        return [bucket[k] for k in keys]
+
     def all_objects(self) -> Iterable[tuple[GroupResource, Stored]]:
         for gr, bucket in list(self._objects.items()):
             for stored in list(bucket.values()):
                 yield gr, stored
+
+    def counts(self) -> dict[GroupResource, int]:
+        """Objects stored per group/resource."""
+        return {gr: len(bucket) for gr, bucket in self._objects.items()}
 
     def count(self, gr: GroupResource, namespace: str | None = None) -> int:
         bucket = self._objects.get(gr, {})

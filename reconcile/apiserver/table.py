@@ -14,37 +14,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from reconcile.apiserver.printers import BUILTIN_COLUMNS, Column, Row, human_duration, text
 from reconcile.apiserver.resources import ResourceInfo
 
 __all__ = ["human_duration", "jsonpath", "to_table"]
-
-Row = list[Any]
-Column = tuple[str, str, str, int]  # name, type, description, priority
-
-
-def human_duration(seconds: float) -> str:
-    """kube's duration.HumanDuration."""
-    if seconds < -1:
-        return "<invalid>"
-    s = max(0, int(seconds))
-    minutes, hours, days = s // 60, s // 3600, s // 86400
-    if s < 120:
-        return f"{s}s"
-    if minutes < 10:
-        return f"{minutes}m{s % 60}s" if s % 60 else f"{minutes}m"
-    if minutes < 180:
-        return f"{minutes}m"
-    if hours < 8:
-        return f"{hours}h{minutes % 60}m" if minutes % 60 else f"{hours}h"
-    if hours < 48:
-        return f"{hours}h"
-    if hours < 24 * 8:
-        return f"{days}d{hours % 24}h" if hours % 24 else f"{days}d"
-    if hours < 24 * 365 * 2:
-        return f"{days}d"
-    if hours < 24 * 365 * 8:
-        return f"{days // 365}y{days % 365}d"
-    return f"{days // 365}y"
 
 
 def _since(stamp: str, now: dt.datetime) -> str:
@@ -92,7 +65,7 @@ def jsonpath(expression: str, obj: Any) -> list[Any]:
             elif filter_field is not None and isinstance(node, list):
                 for item in node:
                     found = jsonpath("." + filter_field, item)
-                    if found and _text(found[0]) == filter_value:
+                    if found and text(found[0]) == filter_value:
                         next_nodes.append(item)
         nodes = next_nodes
     return nodes
@@ -108,140 +81,8 @@ def _cell(value: list[Any], column_type: str, now: dt.datetime) -> Any:
     if isinstance(first, dict | list):
         return json.dumps(first, separators=(",", ":"))
     if column_type == "string" and not isinstance(first, str):
-        return _text(first)
+        return text(first)
     return first
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _pod_row(obj: dict[str, Any]) -> Row:
-    spec, status = obj.get("spec") or {}, obj.get("status") or {}
-    statuses = status.get("containerStatuses") or []
-    total = len(spec.get("containers") or [])
-    ready = sum(1 for c in statuses if c.get("ready"))
-    restarts = sum(int(c.get("restartCount") or 0) for c in statuses)
-    reason = status.get("reason") or status.get("phase") or "Pending"
-    for container in statuses:
-        state = container.get("state") or {}
-        if "waiting" in state and state["waiting"].get("reason"):
-            reason = state["waiting"]["reason"]
-        elif "terminated" in state and state["terminated"].get("reason"):
-            reason = state["terminated"]["reason"]
-    if (obj.get("metadata") or {}).get("deletionTimestamp"):
-        reason = "Terminating"
-    return [
-        f"{ready}/{total}",
-        reason,
-        restarts,
-        status.get("podIP") or "<none>",
-        spec.get("nodeName") or "<none>",
-    ]
-
-
-def _node_row(obj: dict[str, Any]) -> Row:
-    conditions = (obj.get("status") or {}).get("conditions") or []
-    ready = next((c for c in conditions if c.get("type") == "Ready"), None)
-    state = "Ready" if ready and ready.get("status") == "True" else "NotReady"
-    if (obj.get("spec") or {}).get("unschedulable"):
-        state += ",SchedulingDisabled"
-    labels = (obj.get("metadata") or {}).get("labels") or {}
-    roles = sorted(k.split("/", 1)[1] for k in labels if k.startswith("node-role.kubernetes.io/"))
-    version = ((obj.get("status") or {}).get("nodeInfo") or {}).get("kubeletVersion", "")
-    return [state, ",".join(roles) or "<none>", version]
-
-
-def _replicas(obj: dict[str, Any], *fields: str) -> Row:
-    status = obj.get("status") or {}
-    return [int(status.get(f) or 0) for f in fields]
-
-
-def _event_object(obj: dict[str, Any]) -> str:
-    involved = obj.get("involvedObject") or obj.get("regarding") or {}
-    return f"{str(involved.get('kind', '')).lower()}/{involved.get('name', '')}"
-
-
-def _ready_of_desired(obj: dict[str, Any]) -> str:
-    ready = int((obj.get("status") or {}).get("readyReplicas") or 0)
-    return f"{ready}/{int((obj.get('spec') or {}).get('replicas', 1))}"
-
-
-def _service_row(obj: dict[str, Any]) -> Row:
-    spec = obj.get("spec") or {}
-    ports = ",".join(f"{p.get('port')}/{p.get('protocol', 'TCP')}" for p in spec.get("ports") or [])
-    return [spec.get("type", "ClusterIP"), spec.get("clusterIP", "<none>"), ports or "<none>"]
-
-
-def _event_row(obj: dict[str, Any]) -> Row:
-    message = obj.get("message") or obj.get("note", "")
-    return [obj.get("type", ""), obj.get("reason", ""), _event_object(obj), message]
-
-
-def _string(*names: str) -> list[Column]:
-    return [(name, "string", "", 0) for name in names]
-
-
-def _integer(*names: str) -> list[Column]:
-    return [(name, "integer", "", 0) for name in names]
-
-
-_BUILTIN: dict[tuple[str, str], tuple[list[Column], Callable[[dict[str, Any]], Row]]] = {
-    ("", "pods"): (
-        [
-            *_string("Ready", "Status", "Restarts"),
-            ("IP", "string", "", 1),
-            ("Node", "string", "", 1),
-        ],
-        _pod_row,
-    ),
-    ("", "nodes"): (_string("Status", "Roles", "Version"), _node_row),
-    ("", "namespaces"): (
-        _string("Status"),
-        lambda o: [(o.get("status") or {}).get("phase", "Active")],
-    ),
-    ("", "configmaps"): (
-        _integer("Data"),
-        lambda o: [len(o.get("data") or {}) + len(o.get("binaryData") or {})],
-    ),
-    ("", "secrets"): (
-        [*_string("Type"), *_integer("Data")],
-        lambda o: [o.get("type", "Opaque"), len(o.get("data") or {})],
-    ),
-    ("", "serviceaccounts"): (_integer("Secrets"), lambda o: [len(o.get("secrets") or [])]),
-    ("", "services"): (_string("Type", "Cluster-IP", "Port(s)"), _service_row),
-    ("apps", "deployments"): (
-        [*_string("Ready"), *_integer("Up-to-date", "Available")],
-        lambda o: [_ready_of_desired(o), *_replicas(o, "updatedReplicas", "availableReplicas")],
-    ),
-    ("apps", "replicasets"): (
-        _integer("Desired", "Current", "Ready"),
-        lambda o: [
-            int((o.get("spec") or {}).get("replicas", 1)),
-            *_replicas(o, "replicas", "readyReplicas"),
-        ],
-    ),
-    ("apps", "daemonsets"): (
-        _integer("Desired", "Current", "Ready", "Up-to-date", "Available"),
-        lambda o: _replicas(
-            o,
-            "desiredNumberScheduled",
-            "currentNumberScheduled",
-            "numberReady",
-            "updatedNumberScheduled",
-            "numberAvailable",
-        ),
-    ),
-    ("apps", "statefulsets"): (_string("Ready"), lambda o: [_ready_of_desired(o)]),
-    ("coordination.k8s.io", "leases"): (
-        _string("Holder"),
-        lambda o: [(o.get("spec") or {}).get("holderIdentity") or ""],
-    ),
-    ("", "events"): (_string("Type", "Reason", "Object", "Message"), _event_row),
-}
-_BUILTIN[("events.k8s.io", "events")] = _BUILTIN[("", "events")]
 
 
 def _columns(
@@ -271,7 +112,7 @@ def _columns(
             ]
 
         return columns, custom_row
-    builtin = _BUILTIN.get((info.group, info.resource))
+    builtin = BUILTIN_COLUMNS.get((info.group, info.resource))
     if builtin is None:
         return (
             [("Name", "string", "", 0), ("Created At", "date", "", 0)],

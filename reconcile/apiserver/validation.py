@@ -13,17 +13,24 @@ from typing import Any
 from reconcile.apiserver.resources import ResourceInfo
 from reconcile.apiserver.status import StatusError, bad_request, invalid
 
-__all__ = ["check_kind", "check_name", "decode_error"]
+__all__ = [
+    "DNS_LABEL",
+    "DNS_LABEL_MESSAGE",
+    "DNS_SUBDOMAIN",
+    "check_kind",
+    "check_name",
+    "decode_error",
+]
 
-_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_SUBDOMAIN_MSG = (
+DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_SUBDOMAIN_MESSAGE = (
     "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
     "'-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', "
     "regex used for validation is "
     "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
 )
-_LABEL_MSG = (
+DNS_LABEL_MESSAGE = (
     "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
     "and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', "
     "regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
@@ -59,7 +66,9 @@ def check_name(info: ResourceInfo, name: str) -> None:
     """422 naming metadata.name when it is not a valid object name for this resource."""
     label = (info.group, info.resource) in _LABEL_KINDS
     limit = 63 if label else 253
-    pattern, message = (_LABEL, _LABEL_MSG) if label else (_SUBDOMAIN, _SUBDOMAIN_MSG)
+    pattern, message = (
+        (DNS_LABEL, DNS_LABEL_MESSAGE) if label else (DNS_SUBDOMAIN, _SUBDOMAIN_MESSAGE)
+    )
     problems = []
     if len(name) > limit:
         problems.append(f"must be no more than {limit} characters")

@@ -19,20 +19,24 @@ from typing import Any
 
 from aiohttp import web
 
+from reconcile.apiserver.conversion import from_storage
+from reconcile.apiserver.listing import parse_resource_version
+from reconcile.apiserver.request import flag, int_param, wants_table
 from reconcile.apiserver.resources import ResourceInfo
 from reconcile.apiserver.selectors import FieldSelector, LabelSelector
 from reconcile.apiserver.status import status_body
-from reconcile.apiserver.storage import Event, Store, TooOld
+from reconcile.apiserver.storage import Event, GroupResource, Store, TooOld
 from reconcile.apiserver.table import to_table
 
-__all__ = ["WatchRequest", "serve_watch"]
+__all__ = ["WatchRequest", "default_timeout", "serve_watch", "watch_request"]
 
 
 @dataclass(kw_only=True)
 class WatchRequest:
     info: ResourceInfo
     namespace: str | None
-    resource_version: str
+    resource_version: int
+    """0: start with the current objects; otherwise replay the history after it."""
     labels: LabelSelector
     fields: FieldSelector
     bookmarks: bool
@@ -47,14 +51,41 @@ def _matches(request: WatchRequest, obj: dict[str, Any]) -> bool:
     return request.labels.matches(obj) and request.fields.matches(obj)
 
 
-def _versioned(request: WatchRequest, obj: dict[str, Any]) -> dict[str, Any]:
-    if obj.get("apiVersion") == request.info.api_version:
-        return obj
-    return {**obj, "apiVersion": request.info.api_version}
+def watch_request(
+    http_request: web.Request,
+    info: ResourceInfo,
+    namespace: str | None,
+    name: str,
+    *,
+    bookmark_interval: float,
+    min_request_timeout: float,
+    is_stalled: Callable[[], bool],
+) -> WatchRequest:
+    """The watch a request asks for; 400 for parameters kube-apiserver would refuse."""
+    query = http_request.query
+    timeout = (
+        float(int_param(query, "timeoutSeconds"))
+        if "timeoutSeconds" in query
+        else default_timeout(min_request_timeout)
+    )
+    field_selector = query.get("fieldSelector") or (f"metadata.name={name}" if name else None)
+    return WatchRequest(
+        info=info,
+        namespace=namespace,
+        resource_version=parse_resource_version(query.get("resourceVersion", "")),
+        labels=LabelSelector(query.get("labelSelector")),
+        fields=FieldSelector(field_selector, info),
+        bookmarks=flag(query, "allowWatchBookmarks"),
+        send_initial_events=flag(query, "sendInitialEvents"),
+        timeout=timeout,
+        as_table=wants_table(http_request.headers.get("Accept", "")),
+        bookmark_interval=bookmark_interval,
+        is_stalled=is_stalled,
+    )
 
 
 def _line(request: WatchRequest, kind: str, obj: dict[str, Any], first: list[bool]) -> bytes:
-    payload = _versioned(request, obj)
+    payload = obj if kind == "BOOKMARK" else from_storage(request.info, obj)
     if request.as_table and kind != "BOOKMARK":
         payload = to_table(request.info, [payload], with_columns=first[0])
         first[0] = False
@@ -82,16 +113,15 @@ def _bookmark(request: WatchRequest, rv: int, *, initial_end: bool = False) -> d
 
 
 async def serve_watch(
-    http_request: web.Request, store: Store, request: WatchRequest
+    http_request: web.Request, store: Store, request: WatchRequest, *, key: GroupResource
 ) -> web.StreamResponse:
     """Stream events until the timeout, a cut, or the client going away."""
-    info = request.info
-    gr = (info.group, info.resource)
+    gr = key
     first = [True]
     initial: list[bytes] = []
     try:
-        if request.resource_version not in ("", "0"):
-            backlog = store.events_since(gr, int(request.resource_version))
+        if request.resource_version:
+            backlog = store.events_since(gr, request.resource_version)
             for past in backlog:
                 if request.namespace is None or past.namespace == request.namespace:
                     translated = _translate(request, past)
@@ -115,9 +145,6 @@ async def serve_watch(
             ).encode()
             + b"\n"
         ]
-        watcher = None
-    except ValueError:
-        initial = []
         watcher = None
     else:
         watcher = store.watch(gr, request.namespace)
@@ -165,8 +192,8 @@ async def serve_watch(
                 await response.write(bytes(chunk))
             if closed:
                 break
-    except (ConnectionResetError, asyncio.CancelledError):
-        pass
+    except ConnectionResetError:
+        pass  # the client went away; nothing left to send
     finally:
         if watcher is not None:
             store.unwatch(watcher)

@@ -10,7 +10,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,9 @@ class EnvironmentOptions:
     crd_install: CRDInstallOptions | None = None
     """CRDs to install once the API server is up (waiting until they are served), and
     with ``cleanup_on_stop`` remove on ``stop``."""
+    controllers: bool = True
+    """Run the embedded server's controllers (Deployments, ReplicaSets, Jobs, DaemonSets,
+    default ServiceAccounts), so tests can rely on workloads as on a real cluster."""
 
 
 def _free_port() -> int:
@@ -83,7 +86,10 @@ class Environment:
         elif mode == "binaries":
             self.kubeconfig = self._start_binaries(workdir)
         else:
-            self.server = APIServer(self.options.server)
+            server_options = replace(
+                self.options.server or ServerOptions(), controllers=self.options.controllers
+            )
+            self.server = APIServer(server_options)
             self.server.start(timeout=self.options.start_timeout)
             self.kubeconfig = self.server.write_kubeconfig(workdir / "kubeconfig")
         crd_install = self.options.crd_install

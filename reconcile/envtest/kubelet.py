@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import hashlib
 import itertools
 import logging
 import random
 import secrets
 import threading
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,13 +30,23 @@ from reconcile.client import Client, retry_on_conflict
 from reconcile.errors import AlreadyExists, ApiError, NotFound
 from reconcile.gvk import GroupVersionKind
 
-__all__ = ["CHAOS_FAILURES", "ContainerFailure", "SimulatedKubelet", "restart_container"]
+__all__ = [
+    "CHAOS_FAILURES",
+    "EXIT_CODE_ANNOTATION",
+    "ContainerFailure",
+    "SimulatedKubelet",
+    "node_status",
+    "restart_container",
+]
 
 log = logging.getLogger(__name__)
 
 POD = GroupVersionKind("", "v1", "Pod")
 NODE = GroupVersionKind("", "v1", "Node")
 KUBELET_VERSION = "v1.32.0"
+EXIT_CODE_ANNOTATION = "kubelet.kreconcile.io/exit-code"
+"""On a pod with restartPolicy Never/OnFailure: the exit code its containers finish with
+(default 0, so Jobs complete); non-zero makes the pod Failed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +99,54 @@ def _conditions(now: str) -> list[dict[str, Any]]:
             "PodScheduled",
         )
     ]
+
+
+def node_status(name: str, index: int, now: str) -> dict[str, Any]:
+    """A Ready node's status as a kubelet posts it: every ``nodeInfo`` field the Python
+    client's models require, addresses, capacity/allocatable and the four conditions."""
+    digest = hashlib.sha256(name.encode()).hexdigest()
+    resources = {"cpu": "4", "memory": "8Gi", "pods": "110", "ephemeral-storage": "50Gi"}
+    conditions = [
+        {"type": kind, "status": "False", "reason": reason, "message": message,
+         "lastHeartbeatTime": now, "lastTransitionTime": now}
+        for kind, reason, message in (
+            ("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory"),
+            ("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+            ("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+        )
+    ]  # fmt: skip
+    conditions.append(
+        {
+            "type": "Ready",
+            "status": "True",
+            "reason": "KubeletReady",
+            "message": "kubelet is posting ready status",
+            "lastHeartbeatTime": now,
+            "lastTransitionTime": now,
+        }
+    )
+    return {
+        "conditions": conditions,
+        "nodeInfo": {
+            "machineID": digest[:32],
+            "systemUUID": str(uuid.UUID(digest[32:64])),
+            "bootID": str(uuid.uuid4()),
+            "kernelVersion": "6.1.0-kreconcile",
+            "osImage": "Debian GNU/Linux 12 (bookworm)",
+            "containerRuntimeVersion": "containerd://1.7.22",
+            "kubeletVersion": KUBELET_VERSION,
+            "kubeProxyVersion": KUBELET_VERSION,
+            "operatingSystem": "linux",
+            "architecture": "amd64",
+        },
+        "addresses": [
+            {"type": "InternalIP", "address": f"192.168.0.{10 + index}"},
+            {"type": "Hostname", "address": name},
+        ],
+        "capacity": dict(resources),
+        "allocatable": dict(resources),
+        "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
+    }
 
 
 def restart_container(
@@ -162,56 +222,62 @@ class SimulatedKubelet:
             stop.wait(interval)
 
     def register_nodes(self) -> None:
-        for name in self.nodes:
+        for index, name in enumerate(self.nodes):
             node = {
                 "apiVersion": "v1",
                 "kind": "Node",
                 "metadata": {
                     "name": name,
-                    "labels": {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux"},
+                    "labels": {
+                        "kubernetes.io/hostname": name,
+                        "kubernetes.io/os": "linux",
+                        "kubernetes.io/arch": "amd64",
+                        "beta.kubernetes.io/os": "linux",
+                        "beta.kubernetes.io/arch": "amd64",
+                    },
                 },
-                "spec": {},
+                "spec": {"podCIDR": f"10.244.{index}.0/24", "podCIDRs": [f"10.244.{index}.0/24"]},
             }
             try:
                 created = self.client.create(node)
             except AlreadyExists:
                 created = self.client.get(NODE, name)
-            now = _now()
-            ready = {
-                "type": "Ready",
-                "status": "True",
-                "reason": "KubeletReady",
-                "message": "kubelet is posting ready status",
-                "lastHeartbeatTime": now,
-                "lastTransitionTime": now,
-            }
-            created["status"] = {
-                "conditions": [ready],
-                "nodeInfo": {
-                    "kubeletVersion": KUBELET_VERSION,
-                    "containerRuntimeVersion": "containerd://1.7.0",
-                    "operatingSystem": "linux",
-                    "architecture": "amd64",
-                },
-                "addresses": [{"type": "Hostname", "address": name}],
-            }
+            created["status"] = node_status(name, index, _now())
             self.client.status().update(created)
 
+    def _schedulable(self) -> list[str]:
+        nodes = {n["metadata"]["name"]: n for n in self.client.list(NODE).get("items") or []}
+        return [
+            name
+            for name in self.nodes
+            if name in nodes and not (nodes[name].get("spec") or {}).get("unschedulable")
+        ]
+
     def sync(self) -> None:
-        """One pass: bind pending pods, start bound ones that are not running yet."""
+        """One pass: bind pending pods, start bound ones, finish run-to-completion ones."""
+        schedulable: list[str] | None = None
         for pod in self.client.list(POD).get("items") or []:
             meta = pod["metadata"]
             if meta.get("deletionTimestamp"):
                 continue
             spec = pod.get("spec") or {}
             node = spec.get("nodeName")
+            phase = (pod.get("status") or {}).get("phase")
             if not node:
-                self._bind(pod)
-            elif node in self.nodes and (pod.get("status") or {}).get("phase") != "Running":
+                if schedulable is None:
+                    schedulable = self._schedulable()
+                self._bind(pod, schedulable)
+            elif node not in self.nodes or phase in ("Succeeded", "Failed"):
+                continue
+            elif phase != "Running":
                 self._run(pod)
+            elif spec.get("restartPolicy") in ("Never", "OnFailure"):
+                self._complete(pod)
 
-    def _bind(self, pod: dict[str, Any]) -> None:
-        node = next(self._next_node)
+    def _bind(self, pod: dict[str, Any], schedulable: list[str]) -> None:
+        if not schedulable:
+            return
+        node = next(n for n in self._next_node if n in schedulable)
         try:
             self.client.patch(pod, {"spec": {"nodeName": node}})
         except ApiError as error:
@@ -222,21 +288,53 @@ class SimulatedKubelet:
         updated = copy.deepcopy(pod)
         containers = (pod.get("spec") or {}).get("containers") or []
         index = next(self._ips)
-        updated["status"] = {
-            "phase": "Running",
-            "conditions": _conditions(now),
-            "hostIP": "192.168.0.10",
-            "podIP": f"10.244.{index // 250}.{index % 250}",
-            "startTime": now,
-            "qosClass": "BestEffort",
-            "containerStatuses": [_running_status(c, now) for c in containers],
-        }
+        status = updated.setdefault("status", {})
+        status.update(
+            {
+                "phase": "Running",
+                "conditions": _conditions(now),
+                "hostIP": "192.168.0.10",
+                "hostIPs": [{"ip": "192.168.0.10"}],
+                "podIP": f"10.244.{index // 250}.{index % 250}",
+                "podIPs": [{"ip": f"10.244.{index // 250}.{index % 250}"}],
+                "startTime": now,
+                "containerStatuses": [_running_status(c, now) for c in containers],
+            }
+        )
+        status.setdefault("qosClass", "BestEffort")
+        self._write_status(updated, "pod start deferred")
+
+    def _complete(self, pod: dict[str, Any]) -> None:
+        """A run-to-completion pod's containers exit (annotation ``EXIT_CODE_ANNOTATION``)."""
+        annotations = pod["metadata"].get("annotations") or {}
+        code = int(annotations.get(EXIT_CODE_ANNOTATION, "0") or 0)
+        now = _now()
+        updated = copy.deepcopy(pod)
+        status = updated["status"]
+        status["phase"] = "Succeeded" if code == 0 else "Failed"
+        for condition in status.get("conditions") or []:
+            if condition.get("type") in ("Ready", "ContainersReady"):
+                condition.update({"status": "False", "reason": "PodCompleted"})
+        for container in status.get("containerStatuses") or []:
+            started = (container.get("state") or {}).get("running", {}).get("startedAt", now)
+            container["ready"] = False
+            container["started"] = False
+            container["state"] = {
+                "terminated": {
+                    "exitCode": code,
+                    "reason": "Completed" if code == 0 else "Error",
+                    "startedAt": started,
+                    "finishedAt": now,
+                    "containerID": container.get("containerID", ""),
+                }
+            }
+        self._write_status(updated, "pod completion deferred")
+
+    def _write_status(self, pod: dict[str, Any], failure: str) -> None:
         try:
-            self.client.status().update(updated)
+            self.client.status().update(pod)
         except ApiError as error:
-            log.info(
-                "pod start deferred", extra={"pod": pod["metadata"]["name"], "error": error.message}
-            )
+            log.info(failure, extra={"pod": pod["metadata"]["name"], "error": error.message})
 
     def restart(
         self, namespace: str, name: str, container: str, failure: ContainerFailure

@@ -1,5 +1,9 @@
 """Manifests shared by the API server integration tests."""
 
+from __future__ import annotations
+
+from typing import Any
+
 WIDGET_CRD = """
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
@@ -41,3 +45,25 @@ kind: Widget
 metadata: {{name: {name}}}
 spec: {{size: {size}{extra}}}
 """
+
+
+def crd(group: str, plural: str, kind: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """A namespaced one-version CustomResourceDefinition serving ``schema``."""
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.{group}"},
+        "spec": {
+            "group": group,
+            "scope": "Namespaced",
+            "names": {"plural": plural, "singular": kind.lower(), "kind": kind},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {"openAPIV3Schema": schema},
+                }
+            ],
+        },
+    }

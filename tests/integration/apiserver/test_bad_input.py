@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from typing import Any
 
 import pytest
 
 from reconcile.apiserver import APIServer
+from tests.integration.apiserver.http import request
 
 
 def _request(
@@ -19,14 +18,9 @@ def _request(
     body: bytes | None,
     content_type: str = "application/json",
 ) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(
-        server.url + path, data=body, method=method, headers={"Content-Type": content_type}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+    status, answer = request(server, method, path, body, content_type)
+    assert isinstance(answer, dict), f"expected a JSON Status, got {answer!r}"
+    return status, answer
 
 
 CONFIGMAPS = "/api/v1/namespaces/default/configmaps"
@@ -76,7 +70,7 @@ def _count(server: APIServer) -> int:
             ).encode(),
             413,
             "RequestEntityTooLarge",
-            "Request entity too large",
+            "Request entity too large: limit is 1572864",
             id="over-1.5MiB",
         ),
     ],
@@ -167,3 +161,29 @@ def test_update_of_custom_resource_without_resource_version_is_invalid(
         "metadata.resourceVersion: Invalid value: 0x0: must be specified for an update"
         in answer["message"]
     )
+
+
+@pytest.mark.parametrize(
+    ("query", "fragment"),
+    [
+        pytest.param("?limit=abc", "limit", id="limit-not-a-number"),
+        pytest.param("?watch=true&timeoutSeconds=abc", "timeoutSeconds", id="timeout-not-a-number"),
+        pytest.param(
+            "?resourceVersion=abc&resourceVersionMatch=Exact", "resourceVersion", id="list-rv"
+        ),
+        pytest.param("?watch=true&resourceVersion=abc", "resourceVersion", id="watch-rv"),
+    ],
+)
+def test_malformed_query_parameters_are_bad_requests(
+    apiserver: APIServer, query: str, fragment: str
+) -> None:
+    status, answer = _request(apiserver, "GET", CONFIGMAPS + query, None)
+    assert (status, answer["kind"], answer["reason"]) == (400, "Status", "BadRequest")
+    assert fragment in answer["message"] and '"abc"' in answer["message"]
+
+
+def test_body_over_3MiB_is_a_json_413(apiserver: APIServer) -> None:
+    body = b'{"data":"' + b"x" * (3 * 1024 * 1024 + 10) + b'"}'
+    status, answer = _request(apiserver, "POST", CONFIGMAPS, body)
+    assert (status, answer["reason"]) == (413, "RequestEntityTooLarge")
+    assert answer["message"] == "Request entity too large: limit is 3145728"

@@ -285,10 +285,14 @@ def test_imperative_creates_sent_as_protobuf(kubectl: Kubectl) -> None:
     deployment = json.loads(kubectl("get", "deployment", "d", "-o", "json"))
     assert deployment["spec"]["replicas"] == 2
     assert deployment["spec"]["template"]["spec"]["containers"][0]["ports"] == [
-        {"containerPort": 80}
+        {"containerPort": 80, "protocol": "TCP"}
     ]
-    unsupported = kubectl.run("create", "job", "j", "--image=busybox", check=False)
-    assert "Job (batch/v1) cannot be sent as protobuf to this API server" in unsupported.stderr
+    kubectl("create", "job", "j", "--image=busybox")
+    job = json.loads(kubectl("get", "job", "j", "-o", "json"))
+    assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+    assert job["spec"]["backoffLimit"] == 6
+    kubectl("create", "cronjob", "cj", "--image=busybox", "--schedule=*/5 * * * *")
+    assert kubectl("get", "cronjob", "cj", "-o", "jsonpath={.spec.schedule}") == "*/5 * * * *"
 
 
 def test_kubectl_scale_uses_the_scale_subresource(kubectl: Kubectl) -> None:

@@ -79,6 +79,10 @@ def test_dev_serves_kubectl_and_survives_restart(tmp_path: Path) -> None:
             kubectl("get", "configmap", "remembered", "-o", "name").strip()
             == "configmap/remembered"
         )
+        kubectl("create", "deployment", "app", "--image=nginx", "--replicas=2")
+        assert "successfully rolled out" in kubectl(
+            "rollout", "status", "deploy/app", "--timeout=60s"
+        )
         _stop_within(process, 5)
     finally:
         if process.poll() is None:

@@ -54,13 +54,45 @@ def test_configmap_with_metadata_time_and_maps() -> None:
 
 def test_unknown_non_empty_field_is_refused_not_dropped() -> None:
     raw = _bytes(1, _bytes(1, b"cfg")) + _bytes(9, b"surprise")
-    with pytest.raises(UnsupportedProtobuf, match="protobuf field 9 of ConfigMap is not supported"):
+    with pytest.raises(
+        UnsupportedProtobuf, match=r"protobuf field 9 of core\.v1\.ConfigMap is not supported"
+    ):
         decode_object(_envelope("v1", "ConfigMap", raw))
 
 
 def test_unsupported_kind_says_to_send_json() -> None:
-    with pytest.raises(UnsupportedProtobuf, match=r"Job \(batch/v1\) cannot be sent as protobuf"):
-        decode_object(_envelope("batch/v1", "Job", b""))
+    with pytest.raises(UnsupportedProtobuf, match=r"Widget \(example\.com/v1\) cannot be sent"):
+        decode_object(_envelope("example.com/v1", "Widget", b""))
+
+
+def test_delete_options_decode() -> None:
+    preconditions = _bytes(1, b"uid-1")
+    raw = _int(1, 0) + _bytes(2, preconditions) + _bytes(4, b"Background")
+    assert decode_object(_envelope("v1", "DeleteOptions", raw)) == {
+        "apiVersion": "v1",
+        "kind": "DeleteOptions",
+        "gracePeriodSeconds": 0,
+        "preconditions": {"uid": "uid-1"},
+        "propagationPolicy": "Background",
+    }
+
+
+def test_int_or_string_and_inline_volume_source() -> None:
+    # Deployment.spec.strategy.rollingUpdate.maxSurge = "50%" (IntOrString type 1)
+    surge = _bytes(2, _int(1, 1) + _bytes(3, b"50%"))
+    strategy = _bytes(1, b"RollingUpdate") + _bytes(2, surge)
+    volume = _bytes(1, b"data") + _bytes(2, _bytes(2, b""))  # emptyDir (VolumeSource field 2)
+    pod_spec = _bytes(1, volume)
+    template = _bytes(2, pod_spec)
+    spec = _bytes(3, template) + _bytes(4, strategy)
+    obj = decode_object(
+        _envelope("apps/v1", "Deployment", _bytes(1, _bytes(1, b"d")) + _bytes(2, spec))
+    )
+    assert obj["spec"]["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": "50%"},
+    }
+    assert obj["spec"]["template"]["spec"]["volumes"] == [{"name": "data", "emptyDir": {}}]
 
 
 def test_explicit_zero_replicas_is_kept() -> None:
