@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.workloads import widgets
 from bench.workloads.kopf_env import KopfUnavailable, ensure_kopf, python_of
-from bench.workloads.processes import ROOT, Child, start_apiserver
+from bench.workloads.processes import ROOT, Child, machine_busy, machine_ticks, start_apiserver
 from bench.workloads.tracker import Tracker, parallel, server_revision, wait_quiet
 from reconcile.client import Client, RestConfig
 from reconcile.client.config import DEFAULT_QPS
@@ -48,6 +48,9 @@ QUICK_OBJECTS = 200
 SERVER_BOUND_UTILISATION = 0.8
 """A phase is server-bound when the server process used this share of one core (it serves
 from one event loop, so one core is all it can use) for the phase's whole duration."""
+MACHINE_SATURATED = 0.95
+"""A phase is machine-bound when all cores together were this busy: server, operator, driver
+(and anything else running) were queueing for CPU, so no one of them set the pace."""
 GOALS = {"throughput_x": 3.0, "cpu_per_reconcile_x": 0.33, "peak_rss_x": 0.5}
 """kreconcile / kopf: at least 3x the throughput, at most a third of the CPU per reconcile,
 at most half the peak RSS (at 10k objects)."""
@@ -121,7 +124,7 @@ def measure_server(workdir: Path, objects: int, threads: int) -> dict[str, Any]:
     try:
         client, creates_per_s = _prepare(kubeconfig, objects, threads)
         names = _names(objects)
-        before, started = server.usage(), time.perf_counter()
+        before, started, ticks = server.usage(), time.perf_counter(), machine_ticks()
         status_s = parallel(
             lambda name: client.status().patch(
                 widgets.widget(name, 1), {"status": {"observedValue": 1, "observedGeneration": 1}}
@@ -145,6 +148,7 @@ def measure_server(workdir: Path, objects: int, threads: int) -> dict[str, Any]:
             "configmap_creates_per_s": round(objects / configmap_s),
             "ceiling_objects_per_s": round(objects / (status_s + configmap_s)),
             "server_cpu_utilisation": round((after.cpu_s - before.cpu_s) / took, 2),
+            "machine_busy": round(machine_busy(ticks), 2),
         }
     finally:
         server.stop()
@@ -153,38 +157,54 @@ def measure_server(workdir: Path, objects: int, threads: int) -> dict[str, Any]:
 class Trial:
     """One operator from start through a spec change of every object, on a fresh server."""
 
-    def __init__(
-        self, server: Child, client: Client, operator: Child, tracker: Tracker, objects: int
-    ) -> None:
-        self.server, self.client, self.operator = server, client, operator
-        self.tracker = tracker
+    def __init__(self, server: Child, client: Client, tracker: Tracker, objects: int) -> None:
+        self.server, self.client, self.tracker = server, client, tracker
+        self.operator: Child | None = None
         self.names = _names(objects)
         self.objects = objects
         self.figures: dict[str, Any] = {"objects": objects}
 
-    def wait(self, started: float, timeout: float) -> tuple[bool, float, float]:
-        """Wait for every object; return (converged, seconds since ``started``, server CPU)."""
-        before = self.server.usage().cpu_s
+    def begin(self) -> None:
+        """Mark the start of a phase: its clock and the server's and machine's CPU so far."""
+        self._began = (time.perf_counter(), self.server.usage().cpu_s, machine_ticks())
+
+    def wait(self, phase: str, timeout: float) -> bool:
+        """Wait for every object; record the phase's seconds since ``begin()`` and the
+        server's and the machine's CPU use while it lasted."""
+        assert self.operator is not None, "start_phase() starts the operator"
+        started, server_cpu, ticks = self._began
         deadline = time.monotonic() + timeout
         converged = False
         while time.monotonic() < deadline and not converged:
             self.operator.check_alive()
             converged = self.tracker.wait(min(1.0, max(0.0, deadline - time.monotonic())))
-        return converged, time.perf_counter() - started, self.server.usage().cpu_s - before
-
-    def start_phase(self, revision: int, timeout: float) -> bool:
-        """The operator was just started: time until every object has status + ConfigMap."""
-        converged, took, server_cpu = self.wait(self.operator.started, timeout)
-        self.figures.update(converged_start=converged, start_s=round(took, 2))
+        took = time.perf_counter() - started
+        self.figures.update(
+            {
+                f"converged_{phase}": converged,
+                f"{phase}_s": round(took, 2),
+                f"server_cpu_utilisation_{phase}": round(
+                    (self.server.usage().cpu_s - server_cpu) / took, 2
+                ),
+                f"machine_busy_{phase}": round(machine_busy(ticks), 2),
+            }
+        )
         if not converged:
-            self.figures["start_done"] = self.tracker.done()
+            self.figures[f"{phase}_done"] = self.tracker.done()
+        return converged
+
+    def start_phase(self, launch: Callable[[], Child], timeout: float) -> bool:
+        """Start the operator; time until every object has its status and ConfigMap."""
+        revision = server_revision(self.client)
+        self.begin()
+        self.operator = launch()
+        if not self.wait("start", timeout):
             return False
         first = min(self.tracker.landed().values()) - self.operator.started
         wait_quiet(self.client)  # count the work the phase caused, even after convergence
         self.figures.update(
-            start_objects_per_s=round(self.objects / took, 1),
+            start_objects_per_s=round(self.objects / self.figures["start_s"], 1),
             first_status_s=round(first, 2),
-            server_cpu_utilisation_start=round(server_cpu / took, 2),
             server_writes_per_object_start=round(
                 (server_revision(self.client) - revision) / self.objects, 2
             ),
@@ -196,28 +216,25 @@ class Trial:
         """Change every object's spec; time until all are in step again, latency per object."""
         revision = server_revision(self.client)
         self.tracker.expect(2)
-        changed = time.perf_counter()
+        self.begin()
         sent = _change_specs(self.client, self.names, 2, threads)
-        converged, took, server_cpu = self.wait(changed, timeout)
-        self.figures.update(converged_change=converged, change_s=round(took, 2))
-        if not converged:
-            self.figures["change_done"] = self.tracker.done()
+        if not self.wait("change", timeout):
             return
         landed = self.tracker.landed()
         latencies = [landed[name] - sent[name] for name in self.names]
         wait_quiet(self.client)
         writes = server_revision(self.client) - revision - self.objects  # minus the driver's
         self.figures.update(
-            change_objects_per_s=round(self.objects / took, 1),
+            change_objects_per_s=round(self.objects / self.figures["change_s"], 1),
             change_latency_p50_ms=round(percentile(latencies, 0.5) * 1000, 1),
             change_latency_p99_ms=round(percentile(latencies, 0.99) * 1000, 1),
             change_latency_max_ms=round(max(latencies) * 1000, 1),
-            server_cpu_utilisation_change=round(server_cpu / took, 2),
             server_writes_per_object_change=round(writes / self.objects, 2),
         )
 
-    def finish(self) -> dict[str, Any]:
-        """Usage of the operator (all phases) and the server; stop the operator."""
+    def finish(self) -> None:
+        """Usage of the operator (all phases so far) and of the server."""
+        assert self.operator is not None, "start_phase() starts the operator"
         final, server = self.operator.usage(), self.server.usage()
         events = self.client.list(EVENT, namespace=widgets.NAMESPACE)["items"]
         self.figures.update(
@@ -228,7 +245,11 @@ class Trial:
             server_cpu_s=round(server.cpu_s, 2),
             server_peak_rss_mb=round(server.peak_rss_mb, 1),
         )
-        return self.figures
+
+    def stop_operator(self) -> None:
+        """SIGTERM the operator; record the reconciles it reports on its way out."""
+        if self.operator is not None:
+            self.figures["handler_calls"] = reported_calls(self.operator.stop())
 
 
 def run_operator(
@@ -242,15 +263,14 @@ def run_operator(
         tracker = Tracker(client, _names(objects))
         tracker.start()
         tracker.expect(1)
-        revision = server_revision(client)
-        child = operator.start(kubeconfig, workdir / f"{operator.name}.log")
-        trial = Trial(server, client, child, tracker, objects)
+        trial = Trial(server, client, tracker, objects)
+        log = workdir / f"{operator.name}.log"
         try:
-            if trial.start_phase(revision, timeout):
+            if trial.start_phase(lambda: operator.start(kubeconfig, log), timeout):
                 trial.change_phase(threads, timeout)
             trial.finish()
         finally:
-            trial.figures["handler_calls"] = reported_calls(child.stop())
+            trial.stop_operator()
         return trial.figures
     finally:
         if tracker is not None:
@@ -279,6 +299,7 @@ def compare(ours: dict[str, Any], kopf: dict[str, Any]) -> dict[str, Any]:
         ratios[f"throughput_{phase}_x"] = round(ratio, 2)
         bound = ours[f"server_cpu_utilisation_{phase}"] >= SERVER_BOUND_UTILISATION
         ratios[f"server_bound_{phase}"] = bound
+        ratios[f"machine_saturated_{phase}"] = ours[f"machine_busy_{phase}"] >= MACHINE_SATURATED
         ratios[f"throughput_{phase}_goal_met"] = None if bound else ratio >= GOALS["throughput_x"]
     cpu = ours["cpu_ms_per_reconcile"] / kopf["cpu_ms_per_reconcile"]
     rss = ours["peak_rss_mb"] / kopf["peak_rss_mb"]

@@ -45,6 +45,19 @@ def usage(pid: int) -> Usage:
     return Usage(cpu_s=cpu, peak_rss_mb=peak)
 
 
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine so far, all cores (from /proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def machine_busy(since: tuple[int, int]) -> float:
+    """Share of the machine's CPU time (all cores) spent busy since ``machine_ticks()``."""
+    busy, total = machine_ticks()
+    return (busy - since[0]) / max(1, total - since[1])
+
+
 class Child:
     """A measured subprocess whose output goes to a log file (read back on failure)."""
 

@@ -30,6 +30,8 @@ def _run(**overrides: Any) -> dict[str, Any]:
         "change_objects_per_s": 100.0,
         "server_cpu_utilisation_start": 0.3,
         "server_cpu_utilisation_change": 0.3,
+        "machine_busy_start": 0.5,
+        "machine_busy_change": 0.5,
         "cpu_ms_per_reconcile": 4.0,
         "peak_rss_mb": 100.0,
         "change_latency_p99_ms": 500.0,
@@ -51,6 +53,7 @@ def test_throughput_goal_is_not_judged_when_the_server_was_the_limit() -> None:
     ours = _run(change_objects_per_s=150.0, server_cpu_utilisation_change=0.95)
     ratios = compare(ours, _run())
     assert ratios["server_bound_change"] is True
+    assert ratios["machine_saturated_change"] is False
     assert ratios["throughput_change_goal_met"] is None
     assert ratios["throughput_start_goal_met"] is False
 
