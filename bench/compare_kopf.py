@@ -303,14 +303,13 @@ def compare(ours: dict[str, Any], kopf: dict[str, Any]) -> dict[str, Any]:
         ratios[f"throughput_{phase}_goal_met"] = None if bound else ratio >= GOALS["throughput_x"]
     cpu = ours["cpu_ms_per_reconcile"] / kopf["cpu_ms_per_reconcile"]
     rss = ours["peak_rss_mb"] / kopf["peak_rss_mb"]
+    rss_judged = ours["objects"] >= RSS_GOAL_OBJECTS
     ratios.update(
         complete=True,
         cpu_per_reconcile_x=round(cpu, 2),
         cpu_per_reconcile_goal_met=cpu <= GOALS["cpu_per_reconcile_x"],
         peak_rss_x=round(rss, 2),
-        peak_rss_goal_met=rss <= GOALS["peak_rss_x"]
-        if ours["objects"] >= RSS_GOAL_OBJECTS
-        else None,
+        peak_rss_goal_met=rss <= GOALS["peak_rss_x"] if rss_judged else None,
         change_latency_p99_x=round(
             ours["change_latency_p99_ms"] / kopf["change_latency_p99_ms"], 2
         ),
@@ -327,9 +326,22 @@ def _print_table(objects: int, server: dict[str, Any], runs: dict[str, dict[str,
         print(f"{key:34s}" + "".join(f"{runs[n].get(key, '-')!s:>18s}" for n in runs))
 
 
-def main() -> None:
+def sizes(text: str) -> list[int]:
+    """``--objects``: comma-separated positive object counts."""
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        values = []
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give comma-separated positive object counts, e.g. 1000,10000"
+        )
+    return values
+
+
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--objects", default="1000,10000", help="comma-separated sizes")
+    parser.add_argument("--objects", type=sizes, default=[1000, 10_000], help="e.g. 1000,10000")
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_OBJECTS} objects only")
     parser.add_argument(
         "--kreconcile-qps",
@@ -348,8 +360,12 @@ def main() -> None:
     parser.add_argument(
         "--no-kopf-upgrade", action="store_true", help="reuse an installed kopf as it is"
     )
-    args = parser.parse_args()
-    sizes = [QUICK_OBJECTS] if args.quick else [int(n) for n in args.objects.split(",") if n]
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = _arguments()
+    counts = [QUICK_OBJECTS] if args.quick else args.objects
     try:
         versions = ensure_kopf(args.kopf_venv, upgrade=not args.no_kopf_upgrade)
     except KopfUnavailable as error:
@@ -370,7 +386,7 @@ def main() -> None:
     }
     with tempfile.TemporaryDirectory(prefix="compare-kopf-") as scratch:
         tmp = args.logs or scratch
-        for objects in sizes:
+        for objects in counts:
             timeout = args.timeout or 300 + 0.15 * objects
             size_dir = Path(tmp) / str(objects)
             server = measure_server(_fresh(size_dir / "server"), objects, args.threads)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 import pytest
 
-from bench.compare_kopf import compare, percentile, reported_calls
+from bench.compare_kopf import compare, percentile, reported_calls, sizes
 
 
 @pytest.mark.parametrize(
@@ -83,3 +84,14 @@ def test_no_ratios_when_either_run_did_not_converge() -> None:
 )
 def test_reported_calls(printed: str, calls: int | None) -> None:
     assert reported_calls(printed) == calls
+
+
+def test_sizes_parse_comma_separated_counts() -> None:
+    assert sizes("1000,10000") == [1000, 10_000]
+    assert sizes("200,") == [200]
+
+
+@pytest.mark.parametrize("text", ["", "1k", "0", "100,-5"])
+def test_bad_sizes_are_rejected_with_an_example(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match=r"e\.g\. 1000,10000"):
+        sizes(text)
