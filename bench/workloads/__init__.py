@@ -1,0 +1,1 @@
+"""Workloads the comparison benchmarks run, importable so tests can exercise them."""
