@@ -48,7 +48,6 @@ class Tracker:
         self._landed: dict[str, float] = {}
         self._lock = threading.Lock()
         self._all_done = threading.Event()
-        self._stop = threading.Event()
         self._informers = [
             SharedInformer(client, WIDGET, namespace=namespace),
             SharedInformer(client, CONFIGMAP, namespace=namespace),
@@ -58,13 +57,14 @@ class Tracker:
 
     def start(self, timeout: float = 120.0) -> None:
         for informer in self._informers:
-            informer.start(self._stop)
+            informer.start()
         for informer in self._informers:
             if not informer.wait_for_sync(timeout):
                 raise TimeoutError(f"the driver's {informer.gvk.kind} informer did not sync")
 
     def stop(self) -> None:
-        self._stop.set()
+        for informer in self._informers:
+            informer.stop()
 
     def expect(self, value: int) -> None:
         """From now on, an object is done when its status and ConfigMap carry ``value``."""
