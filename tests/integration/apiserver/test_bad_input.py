@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from reconcile.apiserver import APIServer
+from tests.raw_http import urlopen
 
 
 def _request(
@@ -23,7 +24,7 @@ def _request(
         server.url + path, data=body, method=method, headers={"Content-Type": content_type}
     )
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urlopen(server, request) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
