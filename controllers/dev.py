@@ -1,8 +1,9 @@
 """``kreconcile dev``: a whole development cluster in one process.
 
 Starts the embedded API server with its state in ``--state-dir`` (sqlite, so objects survive
-a restart of ``kreconcile dev``) and a simulated kubelet with a few nodes, writes a
-kubeconfig there and prints how to use it.
+a restart of ``kreconcile dev``; its CA, serving certificate and admin token under
+``apiserver/pki``) and a simulated kubelet with a few nodes, writes a kubeconfig there
+(trusting the CA, authenticating as the admin) and prints how to use it.
 Ctrl-C (SIGINT) or SIGTERM stops everything within a few seconds.
 """
 
@@ -37,6 +38,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--chaos-rate", type=float, default=0.0, help="random container restarts per second"
     )
+    parser.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="serve plain HTTP to anyone (default: TLS, the admin token in the kubeconfig, RBAC)",
+    )
 
 
 def _banner(kubeconfig: Path, url: str) -> str:
@@ -62,7 +68,11 @@ def run(args: argparse.Namespace) -> int:
     setup_logging()
     state = Path(args.state_dir).resolve()
     state.mkdir(parents=True, exist_ok=True)
-    server = APIServer(ServerOptions(port=args.port, data_dir=str(state / "apiserver")))
+    server = APIServer(
+        ServerOptions(
+            port=args.port, data_dir=str(state / "apiserver"), insecure_http=args.insecure_http
+        )
+    )
     stop = setup_signal_handler()
     server.start()
     try:

@@ -26,6 +26,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="keep objects in DIR/objects.sqlite so they survive a restart (default: memory)",
     )
     parser.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="serve plain HTTP with no authentication or authorization (default: TLS with a "
+        "CA kept in DATA_DIR/pki, the admin token in the kubeconfig, and RBAC)",
+    )
+    parser.add_argument(
         "--watch-history",
         type=int,
         default=10_000,
@@ -36,7 +42,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     setup_logging()
     server = APIServer(
-        ServerOptions(port=args.port, data_dir=args.data_dir, watch_history=args.watch_history)
+        ServerOptions(
+            port=args.port,
+            data_dir=args.data_dir,
+            watch_history=args.watch_history,
+            insecure_http=args.insecure_http,
+        )
     )
     stop = setup_signal_handler()
 

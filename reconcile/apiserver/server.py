@@ -195,9 +195,7 @@ class APIServer:
         """The CA certificate clients trust (PEM); None with ``insecure_http``."""
         return self.secrets.authority.pair.cert_pem if self.secrets is not None else None
 
-    def issue_client_certificate(
-        self, user: str, groups: tuple[str, ...] = ()
-    ) -> CertificatePair:
+    def issue_client_certificate(self, user: str, groups: tuple[str, ...] = ()) -> CertificatePair:
         """A client certificate signed by the server's CA: CN ``user``, one O per group."""
         if self.secrets is None:
             raise RuntimeError("client certificates need TLS: the server runs insecure_http")
