@@ -71,7 +71,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--objects", type=int, default=10_000)
     args = parser.parse_args()
-    server = APIServer(ServerOptions())
+    server = APIServer(ServerOptions(insecure_http=True))  # raw gets below are plain HTTP
     server.start()
     assert server.api is not None
     info = server.api.registry.lookup("", "v1", "configmaps")
