@@ -142,6 +142,21 @@ def _forbidden(resource: str, name: str, why: str) -> StatusError:
     )
 
 
+def _rbac_attributes(
+    user: UserInfo, verb: str, resource: str, namespace: str, name: str
+) -> Attributes:
+    """The special RBAC verbs (``escalate``, ``bind``) on one role, in any API version."""
+    return Attributes(
+        user=user,
+        verb=verb,
+        api_group=RBAC_GROUP,
+        api_version="*",
+        resource=resource,
+        namespace=namespace,
+        name=name,
+    )
+
+
 def _same(obj: dict[str, Any], old: dict[str, Any], fields: Sequence[str]) -> bool:
     """Only garbage-collection fields changed: everything that grants is as it was."""
     meta, old_meta = obj.get("metadata") or {}, old.get("metadata") or {}
@@ -173,15 +188,7 @@ class EscalationCheck:
                 return
             namespace = obj["metadata"].get("namespace", "")
             name = obj["metadata"]["name"]
-            escalate = Attributes(
-                user=user,
-                verb="escalate",
-                api_group=RBAC_GROUP,
-                api_version="*",
-                resource=resource,
-                namespace=namespace,
-                name=name,
-            )
+            escalate = _rbac_attributes(user, "escalate", resource, namespace, name)
             if self._authorizer.authorize(escalate).allowed:
                 return
             self._confirm(user, namespace, obj.get("rules") or [], resource, name)
@@ -210,15 +217,8 @@ class EscalationCheck:
             if old is not None and _same(obj, old, ("roleRef", "subjects")):
                 return
             namespace = obj["metadata"].get("namespace", "")
-            bind = Attributes(
-                user=user,
-                verb="bind",
-                api_group=RBAC_GROUP,
-                api_version="*",
-                resource="roles" if ref.get("kind") == "Role" else "clusterroles",
-                namespace=namespace,
-                name=ref.get("name", ""),
-            )
+            kind = "roles" if ref.get("kind") == "Role" else "clusterroles"
+            bind = _rbac_attributes(user, "bind", kind, namespace, ref.get("name", ""))
             if self._authorizer.authorize(bind).allowed:
                 return
             try:

@@ -94,21 +94,10 @@ class CertificateAuthority:
     def create(cls, common_name: str = "kreconcile-ca") -> CertificateAuthority:
         key = _new_key()
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-        now = dt.datetime.now(dt.UTC)
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=_CA_DAYS))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(_usage(cert_sign=True), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
-            .sign(key, hashes.SHA256())
-        )
-        return cls(CertificatePair(cert.public_bytes(serialization.Encoding.PEM), _key_pem(key)))
+        extensions: list[tuple[x509.ExtensionType, bool]] = [
+            (x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+        ]
+        return cls(_sign(name, name, key, key, days=_CA_DAYS, ca=True, extensions=extensions))
 
     def issue(
         self,
@@ -120,32 +109,18 @@ class CertificateAuthority:
         days: int = _LEAF_DAYS,
     ) -> CertificatePair:
         """A leaf certificate: serving (``server=True``, valid for ``hosts``) or client."""
-        key = _new_key()
         attributes = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, o) for o in organizations]
         attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
-        now = dt.datetime.now(dt.UTC)
         purpose = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(x509.Name(attributes))
-            .issuer_name(self._cert.subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=days))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(_usage(cert_sign=False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([purpose]), critical=False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(self._key.public_key()), False
-            )
-        )
+        extensions: list[tuple[x509.ExtensionType, bool]] = [
+            (x509.ExtendedKeyUsage([purpose]), False),
+            (x509.AuthorityKeyIdentifier.from_issuer_public_key(self._key.public_key()), False),
+        ]
         if hosts:
-            builder = builder.add_extension(
-                x509.SubjectAlternativeName([_san(h) for h in hosts]), critical=False
-            )
-        cert = builder.sign(self._key, hashes.SHA256())
-        return CertificatePair(cert.public_bytes(serialization.Encoding.PEM), _key_pem(key))
+            extensions.append((x509.SubjectAlternativeName([_san(h) for h in hosts]), False))
+        subject = x509.Name(attributes)
+        return _sign(subject, self._cert.subject, _new_key(), self._key, days=days, ca=False,
+                     extensions=extensions)  # fmt: skip
 
     def still_serves(self, pair: CertificatePair, hosts: tuple[str, ...]) -> bool:
         """Whether a kept serving certificate is ours, covers ``hosts`` and is not expiring."""
@@ -159,6 +134,35 @@ class CertificateAuthority:
         except x509.ExtensionNotFound:
             return False
         return all(_san(h) in names for h in hosts)
+
+
+def _sign(
+    subject: x509.Name,
+    issuer: x509.Name,
+    key: ec.EllipticCurvePrivateKey,
+    signer: ec.EllipticCurvePrivateKey,
+    *,
+    days: int,
+    ca: bool,
+    extensions: list[tuple[x509.ExtensionType, bool]],
+) -> CertificatePair:
+    """A certificate for ``key`` signed by ``signer``, valid from five minutes ago."""
+    now = dt.datetime.now(dt.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(_usage(cert_sign=ca), critical=True)
+    )
+    for extension, critical in extensions:
+        builder = builder.add_extension(extension, critical=critical)
+    cert = builder.sign(signer, hashes.SHA256())
+    return CertificatePair(cert.public_bytes(serialization.Encoding.PEM), _key_pem(key))
 
 
 def _usage(*, cert_sign: bool) -> x509.KeyUsage:
