@@ -39,3 +39,9 @@ def test_in_cluster_config_follows_token_rotation(
     assert _whoami(pod) == "system:serviceaccount:default:first"
     mount.update({"token": _token(client, "second"), "ca.crt": apiserver.ca_pem})
     assert _whoami(pod) == "system:serviceaccount:default:second"
+
+
+def test_kubeconfig_client_certificate_authenticates(apiserver: APIServer, tmp_path: Path) -> None:
+    certificate = apiserver.issue_client_certificate("carol", ("ops",))
+    kubeconfig = apiserver.write_kubeconfig(tmp_path / "carol", certificate=certificate)
+    assert _whoami(Client(RestConfig.from_kubeconfig(kubeconfig))) == "carol"

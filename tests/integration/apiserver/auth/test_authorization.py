@@ -152,6 +152,9 @@ def test_impersonation_needs_the_impersonate_verb(
     assert "bob" in helper("auth", "whoami", "--as", "bob")
     eve = helper.run("get", "--raw", configmaps, "--as", "eve", check=False).stderr
     assert 'users "eve" is forbidden' in eve
+    grouped = helper.run("get", "--raw", configmaps, "--as", "bob", "--as-group", "ops",
+                         check=False).stderr  # fmt: skip
+    assert 'groups "ops" is forbidden' in grouped, "each impersonated group is checked too"
 
 
 def test_aggregated_cluster_role_picks_up_labelled_rules(admin: Client, kubectl: Kubectl) -> None:
