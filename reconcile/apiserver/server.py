@@ -182,8 +182,7 @@ class APIServer:
             }
         elif token is not None or self.secrets is not None:
             user = {"token": token or self.admin_token}
-        ca = self.secrets.authority.pair.cert_pem if self.secrets is not None else None
-        return write_kubeconfig(path, build_kubeconfig(self.url, ca_pem=ca, user=user))
+        return write_kubeconfig(path, build_kubeconfig(self.url, ca_pem=self.ca_pem, user=user))
 
     @property
     def admin_token(self) -> str | None:
