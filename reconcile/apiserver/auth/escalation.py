@@ -1,5 +1,7 @@
 """Escalation prevention: nobody grants, through a role or a binding, what they do not hold.
 
+(The same admission hooks first check the objects' shape: ``validation.py``.)
+
 kube-apiserver's RBAC storage rules, applied as admission on Role, ClusterRole, RoleBinding
 and ClusterRoleBinding writes made by a request (the server's own writes are trusted):
 
@@ -26,6 +28,8 @@ from reconcile.apiserver.api import API
 from reconcile.apiserver.auth.messages import go_quote
 from reconcile.apiserver.auth.rbac import RBAC_GROUP, Attributes, RBACAuthorizer, Rule
 from reconcile.apiserver.auth.user import SYSTEM_MASTERS, UserInfo
+from reconcile.apiserver.auth.validation import validate_binding, validate_role
+from reconcile.apiserver.resources import ResourceInfo
 from reconcile.apiserver.status import StatusError, invalid
 
 __all__ = ["CURRENT_USER", "EscalationCheck", "compact_string", "covers"]
@@ -185,15 +189,15 @@ class EscalationCheck:
         self._authorizer = authorizer
 
     def install(self, api: API) -> None:
-        for resource in ("roles", "clusterroles"):
-            api.admission[(RBAC_GROUP, resource)] = self._role_hook(resource)
-        for resource in ("rolebindings", "clusterrolebindings"):
+        for resource in ("roles", "clusterroles", "rolebindings", "clusterrolebindings"):
             info = api.registry.lookup(RBAC_GROUP, "v1", resource)
             assert info is not None
-            api.admission[(RBAC_GROUP, resource)] = self._binding_hook(resource, info)
+            hook = self._binding_hook if resource.endswith("bindings") else self._role_hook
+            api.admission[(RBAC_GROUP, resource)] = hook(resource, info)
 
-    def _role_hook(self, resource: str) -> Any:
+    def _role_hook(self, resource: str, info: ResourceInfo) -> Any:
         def admit(obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+            validate_role(info, obj)
             user = _requester(obj, old, ("rules", "aggregationRule"))
             if user is None:
                 return
@@ -211,8 +215,9 @@ class EscalationCheck:
 
         return admit
 
-    def _binding_hook(self, resource: str, info: Any) -> Any:
+    def _binding_hook(self, resource: str, info: ResourceInfo) -> Any:
         def admit(obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+            validate_binding(info, obj)
             name = obj["metadata"]["name"]
             ref = obj.get("roleRef") or {}
             if old is not None and old.get("roleRef") != ref:
