@@ -184,7 +184,8 @@ def main() -> None:
     args = parser.parse_args()
     per_thread = args.objects // args.threads
 
-    server = APIServer(ServerOptions(watch_history=args.objects * 4))
+    # Plain HTTP: the storage/serving ceiling; bench/auth.py measures what TLS and RBAC add.
+    server = APIServer(ServerOptions(watch_history=args.objects * 4, insecure_http=True))
     server.start()
     url = server.url
     events = [0]

@@ -327,7 +327,7 @@ def noop_figures(objects: int) -> dict[str, float]:
     from reconcile.source import Kind
 
     configmap = GroupVersionKind("", "v1", "ConfigMap")
-    server = APIServer(ServerOptions())
+    server = APIServer(ServerOptions(insecure_http=True))  # raw gets below are plain HTTP
     server.start()
     assert server.api is not None
     info = server.api.registry.lookup("", "v1", "configmaps")

@@ -5,7 +5,8 @@ a restart of ``kreconcile dev``), its controllers (Deployments, ReplicaSets, Job
 DaemonSets, ServiceAccounts) and a simulated kubelet with a few nodes, installs the
 kreconcile.io CRDs, runs the manager with every operator and one node agent per simulated
 node in this process (``controllers.inprocess``), writes a kubeconfig there and prints how
-to use it.
+to use it. The server speaks TLS: its CA, serving certificate and admin token live
+under ``apiserver/pki``, and the kubeconfig trusts the CA and authenticates as the admin.
 Ctrl-C (SIGINT) or SIGTERM stops everything within a few seconds.
 """
 
@@ -54,6 +55,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--metrics-bind-address",
         default="0",
         help='serve the manager\'s /metrics here, e.g. 127.0.0.1:8080 (default "0": off)',
+    )
+    parser.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="serve plain HTTP to anyone (default: TLS, the admin token in the kubeconfig, RBAC)",
     )
 
 
@@ -107,7 +113,12 @@ def run(args: argparse.Namespace) -> int:
     state = Path(args.state_dir).resolve()
     state.mkdir(parents=True, exist_ok=True)
     server = APIServer(
-        ServerOptions(port=args.port, data_dir=str(state / "apiserver"), controllers=True)
+        ServerOptions(
+            port=args.port,
+            data_dir=str(state / "apiserver"),
+            controllers=True,
+            insecure_http=args.insecure_http,
+        )
     )
     stop = setup_signal_handler()
     server.start()

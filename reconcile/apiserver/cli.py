@@ -30,6 +30,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="keep objects in DIR/objects.sqlite so they survive a restart (default: memory)",
     )
     parser.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="serve plain HTTP with no authentication or authorization (default: TLS with a "
+        "CA kept in DATA_DIR/pki, the admin token in the kubeconfig, and RBAC)",
+    )
+    parser.add_argument(
         "--watch-history",
         type=int,
         default=10_000,
@@ -66,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
             max_requests_inflight=args.max_requests_inflight,
             max_mutating_requests_inflight=args.max_mutating_requests_inflight,
             controllers=args.controllers,
+            insecure_http=args.insecure_http,
         )
     )
     stop = setup_signal_handler()

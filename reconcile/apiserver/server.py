@@ -9,19 +9,30 @@ storage work happens on that one loop, which is what makes each verb atomic.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import tempfile
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from aiohttp import web
 
 from reconcile.apiserver import crds, discovery, openapi
 from reconcile.apiserver.api import API, WriteOptions
+from reconcile.apiserver.auth import (
+    REVIEW_RESOURCES,
+    SERVING_HOSTS,
+    CertificatePair,
+    Security,
+    ServerSecrets,
+    build_kubeconfig,
+    write_kubeconfig,
+)
 from reconcile.apiserver.faults import Faults
 from reconcile.apiserver.flowcontrol import (
     DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
@@ -32,7 +43,7 @@ from reconcile.apiserver.flowcontrol import (
 from reconcile.apiserver.lifecycle import Lifecycle
 from reconcile.apiserver.metrics import ServerMetrics
 from reconcile.apiserver.persistence import Persistence
-from reconcile.apiserver.registry import Registry
+from reconcile.apiserver.registry import BUILTINS, WORKLOAD_BUILTINS, Registry
 from reconcile.apiserver.request import MAX_BODY
 from reconcile.apiserver.rest import Rest, parse_path, request_verb
 from reconcile.apiserver.status import StatusError
@@ -65,7 +76,7 @@ class ServerOptions:
     """
 
     host: str = "127.0.0.1"
-    """Loopback only by default: the server has no authorization."""
+    """Loopback only by default, as a development server should be."""
     port: int = 0
     """0 picks a free port; read it back from ``APIServer.url``."""
     data_dir: str | None = None
@@ -77,8 +88,13 @@ class ServerOptions:
     """Seconds of silence after which a watch that allows bookmarks gets one."""
     min_request_timeout: float = 1800.0
     """Watches without timeoutSeconds end after a random time in [this, 2x this) seconds."""
+    insecure_http: bool = False
+    """Serve plain HTTP with no authentication or authorization: every request acts as
+    ``system:unsecured`` in ``system:masters``. The default is kube-apiserver's: TLS with a
+    self-signed CA (kept in ``<data_dir>/pki``), authentication and RBAC."""
     token: str | None = None
-    """When set, requests need ``Authorization: Bearer <token>``."""
+    """The admin bearer token (user ``kreconcile-admin``, group ``system:masters``) written
+    into kubeconfigs; None: a random one, kept in ``<data_dir>/pki`` when there is one."""
     max_requests_inflight: int = DEFAULT_MAX_REQUESTS_INFLIGHT
     """Read-only requests served at once before the server answers 429 (0: no limit)."""
     max_mutating_requests_inflight: int = DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT
@@ -90,6 +106,9 @@ class ServerOptions:
     """Seconds a Terminating namespace waits before its contents are deleted, as the
     namespace controller's first pass does; ``kubectl delete -k`` deletes the objects
     inside it meanwhile instead of finding them gone."""
+    wall_clock: Callable[[], float] = time.time
+    """Seconds since the epoch, for ServiceAccount token issue and expiry; tests pass a
+    settable clock to age tokens without waiting."""
 
 
 class APIServer:
@@ -116,6 +135,9 @@ class APIServer:
         self.metrics = ServerMetrics()
         self._controllers: Any = None
         self._controllers_dir: tempfile.TemporaryDirectory[str] | None = None
+        self.secrets: ServerSecrets | None = None
+        """The CA, serving certificate and admin token; None with ``insecure_http``."""
+        self.security: Security | None = None
 
     # lifecycle
 
@@ -123,7 +145,9 @@ class APIServer:
     def url(self) -> str:
         if not self._port:
             raise RuntimeError("the API server is not started: call start() first")
-        return f"http://{self.options.host}:{self._port}"
+        scheme = "http" if self.options.insecure_http else "https"
+        host = f"[{self.options.host}]" if ":" in self.options.host else self.options.host
+        return f"{scheme}://{host}:{self._port}"
 
     def start(self, timeout: float = 30.0) -> None:
         """Serve in a background thread; returns once the port accepts connections."""
@@ -199,38 +223,57 @@ class APIServer:
         assert self.api is not None
         self.call(self.api.store.compact)
 
-    def write_kubeconfig(self, path: str | os.PathLike[str]) -> Path:
-        """Write a kubeconfig for this server (atomically, so a waiting script never reads half)."""
-        user: dict[str, Any] = {"token": self.options.token} if self.options.token else {}
-        config = {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [{"name": "kreconcile", "cluster": {"server": self.url}}],
-            "users": [{"name": "kreconcile", "user": user}],
-            "contexts": [
-                {
-                    "name": "kreconcile",
-                    "context": {
-                        "cluster": "kreconcile",
-                        "user": "kreconcile",
-                        "namespace": "default",
-                    },
-                }
-            ],
-            "current-context": "kreconcile",
-        }
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.tmp")
-        temporary.write_text(yaml.safe_dump(config, sort_keys=False))
-        os.replace(temporary, target)
-        return target
+    def write_kubeconfig(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        token: str | None = None,
+        certificate: CertificatePair | None = None,
+    ) -> Path:
+        """Write a kubeconfig for this server (atomically, owner-only).
+
+        It trusts the server's CA and authenticates as the admin, unless ``token`` (e.g. a
+        ServiceAccount token) or a client ``certificate`` (``issue_client_certificate``) is
+        given.
+        """
+        user: dict[str, Any] = {}
+        if certificate is not None:
+            user = {
+                "client-certificate-data": base64.b64encode(certificate.cert_pem).decode(),
+                "client-key-data": base64.b64encode(certificate.key_pem).decode(),
+            }
+        elif token is not None or self.secrets is not None:
+            user = {"token": token or self.admin_token}
+        return write_kubeconfig(path, build_kubeconfig(self.url, ca_pem=self.ca_pem, user=user))
+
+    @property
+    def admin_token(self) -> str | None:
+        """The bearer token of ``system:masters`` admin; None with ``insecure_http``."""
+        return self.secrets.admin_token if self.secrets is not None else None
+
+    @property
+    def ca_pem(self) -> bytes | None:
+        """The CA certificate clients trust (PEM); None with ``insecure_http``."""
+        return self.secrets.authority.pair.cert_pem if self.secrets is not None else None
+
+    def issue_client_certificate(self, user: str, groups: tuple[str, ...] = ()) -> CertificatePair:
+        """A client certificate signed by the server's CA: CN ``user``, one O per group."""
+        if self.secrets is None:
+            raise RuntimeError("client certificates need TLS: the server runs insecure_http")
+        return self.secrets.authority.issue(user, organizations=groups)
 
     # serving
 
     async def _main(self, *, stop_flag: threading.Event | None, on_ready: Any) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
+        options = self.options
+        if not options.insecure_http:
+            data_dir = Path(options.data_dir) if options.data_dir else None
+            hosts = tuple(dict.fromkeys((*SERVING_HOSTS, options.host)))
+            self.secrets = ServerSecrets.load_or_create(
+                data_dir, hosts=hosts, admin_token=options.token
+            )
         persistence = (
             Persistence(
                 self.options.data_dir, between_statements=self.faults.between_persistence_statements
@@ -239,10 +282,13 @@ class APIServer:
             else None
         )
         store = Store(history=self.options.watch_history, persistence=persistence)
-        api = API(Registry(), store)
+        api = API(Registry((*BUILTINS, *WORKLOAD_BUILTINS, *REVIEW_RESOURCES)), store)
         crds.install(api)
         Lifecycle(api, self._loop, namespace_delay=self.options.namespace_deletion_delay)
+        security = Security(api, self._loop, secrets=self.secrets, clock=options.wall_clock)
+        self.security = security
         self._seed(api)
+        security.bootstrap()
         rest = Rest(
             api,
             bookmark_interval=self.options.bookmark_interval,
@@ -256,7 +302,13 @@ class APIServer:
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()
-        site = web.TCPSite(runner, self.options.host, self.options.port, reuse_address=True)
+        site = web.TCPSite(
+            runner,
+            self.options.host,
+            self.options.port,
+            reuse_address=True,
+            ssl_context=self.secrets.ssl_context() if self.secrets is not None else None,
+        )
         await site.start()
         self._port = int(runner.addresses[0][1])
         self._ready.set()
@@ -296,29 +348,28 @@ class APIServer:
 
     async def _serve(self, request: web.Request) -> web.StreamResponse:
         try:
-            self._authorize(request)
             parts = [p for p in request.path.split("/") if p]
+            target = parse_path(parts)
+            assert self.security is not None
+            user = self.security.admit(request, target)
             response = self._non_resource(request, parts)
             if response is not None:
                 return response
-            target = parse_path(parts)
             if target is None:
                 raise StatusError(
                     404, "NotFound", "the server could not find the requested resource"
                 )
+            if self.security.reviews.handles(target):
+                return await self.security.reviews.serve(request, target, user)
             await self._inject(request, target.resource, bool(target.name))
             assert self._rest is not None
-            return await self._rest.handle(request, target)
+            with self.security.watching(request):
+                return await self._rest.handle(request, target)
         except StatusError as error:
             response = web.json_response(error.body(), status=error.code)
             for key, value in error.headers.items():
                 response.headers[key] = value
             return response
-
-    def _authorize(self, request: web.Request) -> None:
-        token = self.options.token
-        if token and request.headers.get("Authorization") != f"Bearer {token}":
-            raise StatusError(401, "Unauthorized", "Unauthorized")
 
     async def _inject(self, request: web.Request, resource: str, named: bool) -> None:
         verb = request_verb(request, named)

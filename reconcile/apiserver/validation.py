@@ -36,6 +36,16 @@ DNS_LABEL_MESSAGE = (
     "regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
 )
 _LABEL_KINDS = {("", "namespaces"), ("", "services")}
+_PATH_SEGMENT_KINDS = {
+    ("rbac.authorization.k8s.io", r)
+    for r in ("roles", "rolebindings", "clusterroles", "clusterrolebindings")
+}
+"""RBAC names only need to be one URL path segment (``system:aggregate-to-view`` is fine)."""
+
+
+def _path_segment_problems(name: str) -> list[str]:
+    problems = [f"may not be '{name}'"] if name in (".", "..") else []
+    return problems + [f"may not contain '{c}'" for c in ("/", "%") if c in name]
 
 
 def decode_error(info: ResourceInfo, detail: str) -> StatusError:
@@ -70,10 +80,13 @@ def check_name(info: ResourceInfo, name: str) -> None:
         (DNS_LABEL, DNS_LABEL_MESSAGE) if label else (DNS_SUBDOMAIN, _SUBDOMAIN_MESSAGE)
     )
     problems = []
-    if len(name) > limit:
-        problems.append(f"must be no more than {limit} characters")
-    if not pattern.match(name):
-        problems.append(message)
+    if (info.group, info.resource) in _PATH_SEGMENT_KINDS:
+        problems = _path_segment_problems(name)
+    else:
+        if len(name) > limit:
+            problems.append(f"must be no more than {limit} characters")
+        if not pattern.match(name):
+            problems.append(message)
     if problems:
         raise invalid(
             info,

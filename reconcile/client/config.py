@@ -1,28 +1,67 @@
 """Where the API server is and how to talk to it: ``RestConfig``.
 
-Loading is delegated to the ``kubernetes`` package (kubeconfig files, contexts, exec and
-token auth plugins, in-cluster service-account tokens, TLS material), so every auth
-method it supports works here. What we keep from it is its ``Configuration`` and its
-urllib3 pool; requests and responses stay raw JSON (see ``transport.py``).
+Kubeconfig loading is delegated to the ``kubernetes`` package (files, contexts, exec and
+token auth plugins, client certificates, CA data), so every auth method it supports works
+here. What we keep from it is its ``Configuration`` and its urllib3 pool; requests and
+responses stay raw JSON (see ``transport.py``).
+
+Bearer tokens read from a file (a pod's projected ServiceAccount token, or a kubeconfig
+``tokenFile``) are re-read whenever the file changes, as client-go does: the kubelet
+rotates projected tokens well before they expire, and a long-running controller must pick
+up the new one without a restart. A ``stat`` per request notices the change, including the
+``..data`` symlink swap Kubernetes volumes use.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import urllib3
+import yaml
 from kubernetes import client as k8s_client
 from kubernetes import config as k8s_config
 
-__all__ = ["DEFAULT_BURST", "DEFAULT_QPS", "RestConfig"]
+from reconcile.errors import ConfigError
+
+__all__ = ["DEFAULT_BURST", "DEFAULT_QPS", "SERVICE_ACCOUNT_DIR", "RestConfig"]
 
 DEFAULT_QPS: float | None = None
 """No client-side limiter, as controller-runtime since v0.21: the API server's Priority and
 Fairness (the embedded server's in-flight limits) decides, and answers 429 when it must."""
 DEFAULT_BURST = 30
 """Requests sent at once before a positive ``qps`` applies (controller-runtime's 30)."""
+SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+"""Where the kubelet mounts a pod's ServiceAccount token, CA and namespace."""
+
+
+class _TokenFile:
+    """A bearer token file, re-read when its identity (inode, size, mtime) changes."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._seen: tuple[int, int, int] | None = None
+        self._token = ""
+
+    def read(self) -> str:
+        try:
+            info = os.stat(self.path)
+        except OSError as exc:
+            if self._token:
+                return self._token  # keep the last good token while the file is swapped
+            raise ConfigError(f"cannot read the bearer token file {self.path}: {exc}") from exc
+        identity = (info.st_ino, info.st_size, info.st_mtime_ns)
+        with self._lock:
+            if identity != self._seen:
+                token = Path(self.path).read_text().strip()
+                if token:
+                    self._token, self._seen = token, identity
+            return self._token
 
 
 @dataclass(kw_only=True)
@@ -53,7 +92,39 @@ class RestConfig:
     """Seconds a non-watch request may take."""
     user_agent: str = "kreconcile"
     """Sent as User-Agent; the server derives default field managers from it."""
+    bearer_token: str | None = None
+    """A static bearer token; None: whatever the kubeconfig's auth provides."""
+    bearer_token_file: str | None = None
+    """A file holding the bearer token, re-read whenever it changes; it wins over
+    ``bearer_token`` (client-go's rule)."""
     extra: dict[str, Any] = field(default_factory=dict)
+    _token_file: _TokenFile | None = field(default=None, init=False, repr=False, compare=False)
+
+    def authorization(self) -> str | None:
+        """The ``Authorization`` header for the next request, None to send none.
+
+        In order: the token file (current content), ``bearer_token``, then what the
+        kubeconfig's auth gave the ``Configuration`` (a token, refreshed by exec or OIDC
+        plugins through its hook, or basic auth).
+        """
+        if self.bearer_token_file:
+            if self._token_file is None or self._token_file.path != self.bearer_token_file:
+                self._token_file = _TokenFile(self.bearer_token_file)
+            return f"Bearer {self._token_file.read()}"
+        if self.bearer_token:
+            return f"Bearer {self.bearer_token}"
+        configuration = self.configuration
+        if configuration.refresh_api_key_hook is not None:
+            configuration.refresh_api_key_hook(configuration)
+        for key in ("BearerToken", "authorization"):
+            value = configuration.api_key.get(key)
+            if value:
+                prefix = configuration.api_key_prefix.get(key)
+                return f"{prefix} {value}" if prefix else str(value)
+        if configuration.username and configuration.password:
+            basic = f"{configuration.username}:{configuration.password}"
+            return str(urllib3.util.make_headers(basic_auth=basic)["authorization"])
+        return None
 
     def __post_init__(self) -> None:
         if self.qps is not None and self.qps > 0 and self.burst < 1:
@@ -85,13 +156,38 @@ class RestConfig:
             client_configuration=configuration,
             persist_config=False,
         )
+        options.setdefault("bearer_token_file", _kubeconfig_token_file(config_file, context))
         return cls(configuration=configuration, **options)
 
     @classmethod
-    def in_cluster(cls, **options: Any) -> RestConfig:
-        """The service account token and CA mounted into every pod."""
+    def in_cluster(
+        cls,
+        *,
+        service_account_dir: str = SERVICE_ACCOUNT_DIR,
+        environ: Mapping[str, str] | None = None,
+        **options: Any,
+    ) -> RestConfig:
+        """A pod's ServiceAccount: ``$KUBERNETES_SERVICE_HOST:PORT`` over TLS, with the
+        mounted CA and the mounted (rotating) token, re-read whenever the kubelet renews it.
+        """
+        env = os.environ if environ is None else environ
+        host, port = env.get("KUBERNETES_SERVICE_HOST"), env.get("KUBERNETES_SERVICE_PORT")
+        if not host or not port:
+            raise ConfigError(
+                "not running in a pod: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT "
+                "are not set; pass a kubeconfig instead"
+            )
+        directory = Path(service_account_dir)
+        for name in ("token", "ca.crt"):
+            if not (directory / name).exists():
+                raise ConfigError(
+                    f"no ServiceAccount {name} at {directory / name}: is "
+                    "automountServiceAccountToken disabled for this pod?"
+                )
         configuration = k8s_client.Configuration()
-        k8s_config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+        configuration.host = f"https://[{host}]:{port}" if ":" in host else f"https://{host}:{port}"
+        configuration.ssl_ca_cert = str(directory / "ca.crt")
+        options.setdefault("bearer_token_file", str(directory / "token"))
         return cls(configuration=configuration, **options)
 
     @classmethod
@@ -100,3 +196,39 @@ class RestConfig:
         if kubeconfig is None and os.environ.get("KUBERNETES_SERVICE_HOST"):
             return cls.in_cluster(**options)
         return cls.from_kubeconfig(kubeconfig, **options)
+
+
+def _kubeconfig_token_file(config_file: str, context: str | None) -> str | None:
+    """The current user's ``tokenFile`` (absolute), if the kubeconfig names one."""
+    documents = []
+    for path in config_file.split(os.pathsep):
+        if path and Path(path).exists():
+            loaded = yaml.safe_load(Path(path).read_text()) or {}
+            if isinstance(loaded, dict):
+                documents.append((Path(path), loaded))
+    name = context or next(
+        (d.get("current-context") for _, d in documents if d.get("current-context")), None
+    )
+    context_entry = _named(documents, "contexts", name)
+    if context_entry is None:
+        return None
+    user_name = (context_entry[1].get("context") or {}).get("user")
+    user_entry = _named(documents, "users", user_name)
+    if user_entry is None:
+        return None
+    base, user = user_entry
+    token_file = (user.get("user") or {}).get("tokenFile")
+    if not token_file:
+        return None
+    return str((base.parent / token_file).resolve())
+
+
+def _named(
+    documents: list[tuple[Path, dict[str, Any]]], section: str, name: str | None
+) -> tuple[Path, dict[str, Any]] | None:
+    """The first entry called ``name`` in ``section`` across merged kubeconfig files."""
+    for path, document in documents:
+        for entry in document.get(section) or []:
+            if isinstance(entry, dict) and entry.get("name") == name:
+                return path, entry
+    return None

@@ -250,19 +250,10 @@ class Transport:
         self.metrics = ClientMetrics.for_registry(registry) if registry is not None else None
 
     def _headers(self, content_type: str | None, accept: str | None = None) -> dict[str, str]:
-        configuration = self.config.configuration
         headers = {"Accept": accept or "application/json", "User-Agent": self.config.user_agent}
-        if configuration.refresh_api_key_hook is not None:
-            configuration.refresh_api_key_hook(configuration)
-        token = configuration.get_api_key_with_prefix("authorization")
-        if token:
-            headers["Authorization"] = token
-        elif configuration.username and configuration.password:
-            headers.update(
-                urllib3.util.make_headers(
-                    basic_auth=f"{configuration.username}:{configuration.password}"
-                )
-            )
+        authorization = self.config.authorization()
+        if authorization:
+            headers["Authorization"] = authorization
         if content_type:
             headers["Content-Type"] = content_type
         return headers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import ssl
@@ -14,9 +15,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from reconcile.apiserver import APIServer, ServerOptions
+from reconcile.apiserver.auth import build_kubeconfig, write_kubeconfig
 from reconcile.client import Client, RestConfig
 from reconcile.envtest.crd import CRDInstallOptions, install_crds, uninstall_crds
+from reconcile.errors import AlreadyExists
 
 __all__ = ["Environment", "EnvironmentOptions"]
 
@@ -32,7 +37,10 @@ class EnvironmentOptions:
     start_timeout: float = 60.0
     """Seconds to wait for the API server to answer /readyz."""
     server: ServerOptions | None = None
-    """Options for the embedded server (the default when nothing else is configured)."""
+    """Options for the embedded server (the default when nothing else is configured). Its
+    default is kube-apiserver's: TLS, authentication and RBAC, with the returned kubeconfig
+    holding the CA and an admin (``system:masters``) token; ``ServerOptions(insecure_http=
+    True)`` serves plain HTTP to anyone instead."""
     crd_install: CRDInstallOptions | None = None
     """CRDs to install once the API server is up (waiting until they are served), and
     with ``cleanup_on_stop`` remove on ``stop``."""
@@ -104,6 +112,42 @@ class Environment:
     def _client(self) -> Client:
         assert self.kubeconfig is not None, "start() sets the kubeconfig first"
         return Client(RestConfig.from_kubeconfig(self.kubeconfig))
+
+    def service_account_kubeconfig(
+        self, namespace: str, name: str, *, expiration_seconds: int = 3600
+    ) -> Path:
+        """A kubeconfig that authenticates as ServiceAccount ``namespace/name``.
+
+        The ServiceAccount is created if missing and a token is requested for it (TokenRequest,
+        as ``kubectl create token``), so code run with this kubeconfig has exactly the
+        permissions the cluster's RBAC gives that account: a test applies a controller's
+        RBAC manifests, then runs the controller with this identity. Works in every mode.
+        """
+        if self.kubeconfig is None or self._workdir is None:
+            raise RuntimeError("the environment is not started: call start() first")
+        admin = Client(RestConfig.from_kubeconfig(self.kubeconfig))
+        account = {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": name, "namespace": namespace},
+        }
+        with contextlib.suppress(AlreadyExists):
+            admin.create(account)
+        request = {
+            "apiVersion": "authentication.k8s.io/v1",
+            "kind": "TokenRequest",
+            "spec": {"expirationSeconds": expiration_seconds},
+        }
+        response = admin.transport.request(
+            "POST", f"/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token", body=request
+        )
+        token = response.body["status"]["token"]
+        cluster = _current_cluster(self.kubeconfig)
+        config = build_kubeconfig(
+            cluster.pop("server"), user={"token": token}, user_name=name, namespace=namespace
+        )
+        config["clusters"][0]["cluster"].update(cluster)
+        return write_kubeconfig(Path(self._workdir.name) / f"{namespace}.{name}.kubeconfig", config)
 
     def stop(self) -> None:
         """Remove the CRDs ``start`` installed (with ``cleanup_on_stop``), then stop whatever
@@ -202,3 +246,13 @@ class Environment:
             f"kube-apiserver at {url} not ready after {self.options.start_timeout}s "
             f"({last_error}); check the binaries in KUBEBUILDER_ASSETS"
         )
+
+
+def _current_cluster(kubeconfig: Path) -> dict[str, Any]:
+    """The cluster entry (server, CA, TLS options) of a kubeconfig's current context."""
+    config = yaml.safe_load(kubeconfig.read_text()) or {}
+    context_name = config.get("current-context")
+    context = next(c for c in config.get("contexts") or [] if c.get("name") == context_name)
+    cluster_name = (context.get("context") or {}).get("cluster")
+    cluster = next(c for c in config.get("clusters") or [] if c.get("name") == cluster_name)
+    return dict(cluster.get("cluster") or {})

@@ -8,6 +8,7 @@ import urllib.request
 from typing import Any
 
 from reconcile.apiserver import APIServer
+from tests.raw_http import urlopen
 
 
 def request(
@@ -23,7 +24,7 @@ def request(
         server.url + path, data=data, method=method, headers={"Content-Type": content_type}
     )
     try:
-        with urllib.request.urlopen(message, timeout=30) as response:
+        with urlopen(server, message, timeout=30) as response:
             raw = response.read()
             status = response.status
     except urllib.error.HTTPError as error:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from reconcile.apiserver import APIServer, ServerOptions
 from reconcile.client import Client, RestConfig
@@ -44,16 +45,29 @@ def test_restart_keeps_objects_and_resource_versions(tmp_path: Path) -> None:
         second.stop()
 
 
-def test_cli_writes_kubeconfig_when_ready_and_stops_on_sigterm(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("flags", "scheme", "credentials"),
+    [
+        pytest.param([], "https", {"token"}, id="tls-and-admin-token-by-default"),
+        pytest.param(["--insecure-http"], "http", set(), id="insecure-http"),
+    ],
+)
+def test_cli_writes_kubeconfig_when_ready_and_stops_on_sigterm(
+    tmp_path: Path, flags: list[str], scheme: str, credentials: set[str]
+) -> None:
     kubeconfig = tmp_path / "kc"
     process = subprocess.Popen(
-        [sys.executable, "-m", "controllers.cli", "apiserver", "--kubeconfig", str(kubeconfig)],
+        [sys.executable, "-m", "controllers.cli", "apiserver", "--kubeconfig", str(kubeconfig),
+         *flags],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    )  # fmt: skip
     try:
         wait_for(kubeconfig.exists, timeout=30, what="the kubeconfig to appear")
+        config = yaml.safe_load(kubeconfig.read_text())
+        assert config["clusters"][0]["cluster"]["server"].startswith(f"{scheme}://")
+        assert set(config["users"][0]["user"]) == credentials
         kubectl = Kubectl(kubeconfig, tmp_path / "cache")
         assert "namespace/default" in kubectl("get", "namespaces", "-o", "name")
         process.send_signal(signal.SIGTERM)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from kubernetes import watch as k8s_watch
 from kubernetes.client.exceptions import ApiException
 
 from reconcile.apiserver import APIServer, ServerOptions
+from tests.raw_http import urlopen
 
 
 @pytest.fixture
@@ -92,7 +92,7 @@ def test_send_initial_events_ends_with_annotated_bookmark(apiserver: APIServer) 
         "&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan"
         "&timeoutSeconds=1"
     )
-    with urllib.request.urlopen(url, timeout=10) as response:
+    with urlopen(apiserver, url) as response:
         events = [json.loads(line) for line in response]
     assert events[0]["type"] == "ADDED"
     bookmark = next(e for e in events if e["type"] == "BOOKMARK")

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import yaml
+
 from tests.conftest import Kubectl
 from tests.integration.config.manifests import CONFIG
 from tests.waiting import wait_for
@@ -70,10 +72,18 @@ def test_dev_serves_kubectl_and_survives_restart(tmp_path: Path) -> None:
         if process.poll() is None:
             process.kill()
 
+    first = yaml.safe_load(kubeconfig.read_text())
     kubeconfig.unlink()
     process = _start(state)
     try:
         wait_for(kubeconfig.exists, timeout=30, what="the restarted dev cluster")
+        second = yaml.safe_load(kubeconfig.read_text())
+        assert second["clusters"][0]["cluster"]["server"].startswith("https://")
+        assert second["users"] == first["users"], "the admin token is kept in the state dir"
+        assert (
+            second["clusters"][0]["cluster"]["certificate-authority-data"]
+            == first["clusters"][0]["cluster"]["certificate-authority-data"]
+        ), "the CA is kept in the state dir, so clients trusting it keep working"
         kubectl = Kubectl(kubeconfig, tmp_path / "cache")
         assert (
             kubectl("get", "configmap", "remembered", "-o", "name").strip()

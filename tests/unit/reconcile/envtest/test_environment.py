@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from reconcile.envtest import Environment, EnvironmentOptions
 from tests.conftest import Kubectl
@@ -14,6 +15,9 @@ def test_embedded_server_by_default(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     environment = Environment()
     assert environment.mode == "embedded"
     with environment as kubeconfig:
+        cluster = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]
+        assert cluster["server"].startswith("https://"), "secure by default, like kube-apiserver"
+        assert "certificate-authority-data" in cluster
         assert "namespace/default" in Kubectl(kubeconfig, tmp_path / "cache")(
             "get", "ns", "-o", "name"
         )
