@@ -33,8 +33,8 @@ from reconcile.apiserver.auth.tokens import (
 )
 from reconcile.apiserver.auth.user import UserInfo
 from reconcile.apiserver.auth.wire import decode_body
-from reconcile.apiserver.resources import ResourceInfo
 from reconcile.apiserver.request import MAX_BODY
+from reconcile.apiserver.resources import ResourceInfo
 from reconcile.apiserver.rest import Target
 from reconcile.apiserver.status import StatusError, bad_request, conflict, invalid
 from reconcile.apiserver.storage import encode
