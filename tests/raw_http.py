@@ -34,3 +34,21 @@ def urlopen(
     if bearer and not request.has_header("Authorization"):
         request.add_header("Authorization", f"Bearer {bearer}")
     return urllib.request.urlopen(request, timeout=timeout, context=client_context(server))
+
+
+def python_client(server: APIServer) -> Any:
+    """A ``kubernetes`` package ApiClient that trusts the server's CA and sends the admin token.
+
+    Built from the kubeconfig the server writes, as a user of the Python client would load it.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from kubernetes import client as k8s
+    from kubernetes import config as k8s_config
+
+    configuration = k8s.Configuration()
+    with tempfile.TemporaryDirectory() as workdir:
+        kubeconfig = server.write_kubeconfig(Path(workdir) / "kubeconfig")
+        k8s_config.load_kube_config(config_file=str(kubeconfig), client_configuration=configuration)
+    return k8s.ApiClient(configuration)

@@ -10,6 +10,7 @@ from typing import Any
 from reconcile.apiserver import APIServer
 from tests.integration.apiserver.http import request
 from tests.integration.apiserver.manifests import crd
+from tests.raw_http import urlopen
 
 CONFIGMAPS = "/api/v1/namespaces/default/configmaps"
 
@@ -83,7 +84,7 @@ def test_set_lists_merge_per_item_and_atomic_lists_replace(server: APIServer) ->
 
 def test_metrics_count_requests_and_stored_objects(server: APIServer) -> None:
     assert request(server, "POST", CONFIGMAPS, _configmap("metered"))[0] == 201
-    with urllib.request.urlopen(server.url + "/metrics", timeout=10) as response:
+    with urlopen(server, server.url + "/metrics") as response:
         text = response.read().decode()
     assert (
         'apiserver_request_total{code="201",group="",resource="configmaps",subresource="",'

@@ -11,6 +11,7 @@ from kubernetes import client as k8s
 
 from reconcile.apiserver import APIServer
 from tests.integration.apiserver.http import request
+from tests.raw_http import python_client
 
 NS = "/api/v1/namespaces/default"
 APPS = "/apis/apps/v1/namespaces/default"
@@ -205,7 +206,7 @@ def test_delete_answers_per_kind(
 
 
 def _apis(server: APIServer) -> dict[str, Any]:
-    api_client = k8s.ApiClient(k8s.Configuration(host=server.url))
+    api_client = python_client(server)
     return {
         "core": k8s.CoreV1Api(api_client), "apps": k8s.AppsV1Api(api_client),
         "batch": k8s.BatchV1Api(api_client), "events": k8s.EventsV1Api(api_client),

@@ -15,6 +15,7 @@ from kubernetes.client.exceptions import ApiException
 from reconcile.apiserver import APIServer
 from tests.conftest import Kubectl
 from tests.integration.apiserver.http import request
+from tests.raw_http import python_client
 
 NS = "/api/v1/namespaces/default"
 APPS = "/apis/apps/v1/namespaces/default"
@@ -177,8 +178,7 @@ def test_kubectl_create_shows_the_refusal(
 
 
 def test_python_client_gets_the_invalid_status(server: APIServer) -> None:
-    configuration = k8s.Configuration(host=server.url)
-    core = k8s.CoreV1Api(k8s.ApiClient(configuration))
+    core = k8s.CoreV1Api(python_client(server))
     with pytest.raises(ApiException) as raised:
         pod = k8s.V1Pod(metadata=k8s.V1ObjectMeta(name="p"), spec=k8s.V1PodSpec(containers=[]))
         core.create_namespaced_pod("default", pod)

@@ -19,6 +19,7 @@ from reconcile.apiserver import APIServer, ServerOptions
 from reconcile.client import Client, RestConfig
 from reconcile.envtest.kubelet import SimulatedKubelet
 from tests.conftest import Kubectl
+from tests.raw_http import python_client
 from tests.waiting import wait_for
 
 
@@ -154,7 +155,7 @@ def test_nodes_read_through_the_python_client_and_drain(
     cluster: tuple[APIServer, Kubectl],
 ) -> None:
     server, kubectl = cluster
-    nodes = k8s.CoreV1Api(k8s.ApiClient(k8s.Configuration(host=server.url))).list_node()
+    nodes = k8s.CoreV1Api(python_client(server)).list_node()
     status = nodes.items[0].status
     assert status is not None and status.node_info is not None
     info = status.node_info
