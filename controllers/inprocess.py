@@ -4,7 +4,9 @@ They are built by the same functions as ``kreconcile run`` and ``kreconcile agen
 (``build_manager``, ``build_agent``), so dev runs exactly the controllers a cluster runs.
 Differences, all because everything shares one process and one machine: no leader election
 (a single manager), metrics and probe servers off unless asked for (their ports would clash),
-and each agent's cgroup root is a directory of its own under the dev state directory.
+and each agent's cgroup root is a directory of its own under the dev state directory, which
+a ``CgroupMimic`` keeps looking like the node's cgroup v2 filesystem (a directory per
+running container, as a container runtime would create them).
 
 The CRDs are installed first by server-side apply from the API types, so the operators'
 informers find their kinds however old the dev state directory is.
@@ -19,6 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from controllers.agent import AgentRunOptions, build_agent
+from controllers.iolimit.agent.mimic import CgroupMimic
 from controllers.operators import Operator
 from controllers.run import RunOptions, build_manager
 from crds import DEFINITIONS
@@ -93,6 +96,7 @@ class InProcessManagers:
                 ),
                 operators,
             )
+            agent.add(CgroupMimic(agent.cache, root))
             self.managers.append((f"agent/{node}", agent))
 
     def start(self, stop: threading.Event) -> None:

@@ -105,3 +105,13 @@ def test_reapply_keeps_timestamps() -> None:
     first = apply(None, _obj(args=["x"]), manager="a", force=False, schema=SCHEMA)
     again = apply(first, _obj(args=["x"]), manager="a", force=False, schema=SCHEMA)
     assert again == first
+
+
+def test_list_applied_empty_then_with_items_keeps_the_items() -> None:
+    empty = apply(None, _obj(ports=[]), manager="a", force=False, schema=SCHEMA)
+    filled = apply(
+        empty, _obj(ports=[{"name": "http", "port": 80}]), manager="a", force=False, schema=SCHEMA
+    )
+    assert filled["spec"]["ports"] == [{"name": "http", "port": 80}]
+    emptied = apply(filled, _obj(ports=[]), manager="a", force=False, schema=SCHEMA)
+    assert emptied["spec"]["ports"] == []
