@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from controllers.agent import AgentRunOptions, build_agent
 from controllers.iolimit.agent.mimic import CgroupMimic
@@ -26,6 +27,7 @@ from controllers.operators import Operator
 from controllers.run import RunOptions, build_manager
 from crds import DEFINITIONS
 from reconcile.client import Client, RestConfig
+from reconcile.gvk import GroupVersionKind
 from reconcile.manager import Manager, ManagerOptions
 
 __all__ = ["FIELD_MANAGER", "InProcessManagers", "install_crds"]
@@ -33,6 +35,7 @@ __all__ = ["FIELD_MANAGER", "InProcessManagers", "install_crds"]
 log = logging.getLogger(__name__)
 
 FIELD_MANAGER = "kreconcile-dev"
+POD = GroupVersionKind("", "v1", "Pod")
 
 
 def install_crds(client: Client) -> list[str]:
@@ -42,6 +45,11 @@ def install_crds(client: Client) -> list[str]:
         client.apply(definition.manifest(), field_manager=FIELD_MANAGER, force=True)
         names.append(definition.crd_name)
     return names
+
+
+def _pods_of(agent: Manager) -> Callable[[], list[dict[str, Any]]]:
+    """The pods in ``agent``'s cache: those of its node."""
+    return lambda: list(agent.cache.list(POD, copy=False)["items"])
 
 
 class InProcessManagers:
@@ -96,7 +104,7 @@ class InProcessManagers:
                 ),
                 operators,
             )
-            agent.add(CgroupMimic(agent.cache, root))
+            agent.add(CgroupMimic(_pods_of(agent), root))
             self.managers.append((f"agent/{node}", agent))
 
     def start(self, stop: threading.Event) -> None:

@@ -18,8 +18,9 @@ import logging
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from controllers.iolimit.agent.cgroups import layout_paths
 from controllers.iolimit.agent.devices import node_storage_devices
@@ -27,15 +28,12 @@ from controllers.iolimit.agent.iostat import parse_io_stat
 from controllers.iolimit.agent.limiter import parse_io_max
 from controllers.iolimit.rules import Limits
 from controllers.iolimit.selection import running_containers
-from reconcile.cache import InformerCache
 from reconcile.errors import CacheSyncTimeout
-from reconcile.gvk import GroupVersionKind
 
 __all__ = ["IO_ANNOTATION", "CgroupMimic", "parse_io_rates"]
 
 log = logging.getLogger(__name__)
 
-POD = GroupVersionKind("", "v1", "Pod")
 IO_ANNOTATION = "dev.kreconcile.io/io"
 """Simulated IO rates of a pod's containers: ``readIOPS=..,writeIOPS=..,readBPS=..,writeBPS=..``."""
 _CONTROLLERS = "cpuset cpu io memory pids\n"
@@ -64,18 +62,21 @@ def _default_device() -> str:
 
 
 class CgroupMimic:
-    """Keeps one simulated node's mimic cgroup tree in step with its pods (a runnable)."""
+    """Keeps one simulated node's mimic cgroup tree in step with its pods (a runnable).
+
+    ``pods``: the node's pods (``kreconcile dev`` passes its agent's node-limited cache).
+    """
 
     def __init__(
         self,
-        cache: InformerCache,
+        pods: Callable[[], Sequence[dict[str, Any]]],
         root: Path,
         *,
         interval: float = 1.0,
         device: str | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._cache = cache
+        self._pods = pods
         self.root = root
         self._interval = interval
         self.device = device or _default_device()
@@ -97,7 +98,7 @@ class CgroupMimic:
         now = self._clock()
         elapsed, self._last = now - self._last, now
         wanted: set[Path] = set()
-        for pod in self._cache.list(POD, copy=False)["items"]:
+        for pod in self._pods():
             rates = parse_io_rates(
                 ((pod.get("metadata") or {}).get("annotations") or {}).get(IO_ANNOTATION, "")
             )
