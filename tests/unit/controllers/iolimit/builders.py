@@ -51,8 +51,15 @@ def pod(
     }
 
 
-def rule(name: str = "heavy", window: str = "15m", *, above: int = 100,
-         metric: str = "WriteIOPS", priority: int = 0, **limits: int) -> dict[str, Any]:  # fmt: skip
+def rule(
+    name: str = "heavy",
+    window: str = "15m",
+    *,
+    above: int = 100,
+    metric: str = "WriteIOPS",
+    priority: int = 0,
+    **limits: int,
+) -> dict[str, Any]:
     return {
         "name": name,
         "window": window,
@@ -72,27 +79,55 @@ def spec(*rules: dict[str, Any], **extra: Any) -> dict[str, Any]:
     }
 
 
-def policy(name: str = "p", *rules: dict[str, Any], status: dict[str, Any] | None = None,
-           created: str = EARLIER, **extra: Any) -> dict[str, Any]:  # fmt: skip
+def policy(
+    name: str = "p",
+    *rules: dict[str, Any],
+    status: dict[str, Any] | None = None,
+    created: str = EARLIER,
+    **extra: Any,
+) -> dict[str, Any]:
     return {
         "apiVersion": "kreconcile.io/v1alpha1",
         "kind": "IOLimitPolicy",
-        "metadata": {"name": name, "generation": 1, "uid": f"uid-{name}",
-                     "creationTimestamp": created, "resourceVersion": "1"},
+        "metadata": {
+            "name": name,
+            "generation": 1,
+            "uid": f"uid-{name}",
+            "creationTimestamp": created,
+            "resourceVersion": "1",
+        },
         "spec": spec(*rules, **extra),
         "status": status or {},
-    }  # fmt: skip
+    }
 
 
-def proposal(container_id: str, action: str = "Throttle", rule_name: str = "heavy", *,
-             reason: str = "15m window [WriteIOPS:222]", at: str = STAMP) -> dict[str, Any]:  # fmt: skip
-    return {"containerID": container_id, "action": action, "rule": rule_name, "window": "15m",
-            "reason": reason, "observedAt": at}  # fmt: skip
+def proposal(
+    container_id: str,
+    action: str = "Throttle",
+    rule_name: str = "heavy",
+    *,
+    reason: str = "15m window [WriteIOPS:222]",
+    at: str = STAMP,
+) -> dict[str, Any]:
+    return {
+        "containerID": container_id,
+        "action": action,
+        "rule": rule_name,
+        "window": "15m",
+        "reason": reason,
+        "observedAt": at,
+    }
 
 
-def report(node: str = "node-1", *, proposals: list[dict[str, Any]] | None = None,
-           applied: list[str] | None = None, ready: bool = True, message: str = "",
-           at: str = STAMP) -> dict[str, Any]:  # fmt: skip
+def report(
+    node: str = "node-1",
+    *,
+    proposals: list[dict[str, Any]] | None = None,
+    applied: list[str] | None = None,
+    ready: bool = True,
+    message: str = "",
+    at: str = STAMP,
+) -> dict[str, Any]:
     return {
         "node": node,
         "reportedAt": at,
@@ -104,9 +139,17 @@ def report(node: str = "node-1", *, proposals: list[dict[str, Any]] | None = Non
     }
 
 
-def throttle(pod_name: str = "w1", container: str = "app", *, rule_name: str = "heavy",
-             container_id: str | None = None, origin: str = "Policy", node: str = "node-1",
-             limits: dict[str, int] | None = None, **extra: Any) -> dict[str, Any]:  # fmt: skip
+def throttle(
+    pod_name: str = "w1",
+    container: str = "app",
+    *,
+    rule_name: str = "heavy",
+    container_id: str | None = None,
+    origin: str = "Policy",
+    node: str = "node-1",
+    limits: dict[str, int] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     return {
         "namespace": "batch",
         "pod": pod_name,

@@ -21,23 +21,42 @@ def _old(**values: str) -> dict[str, str]:
     return {f"{P}/{k.replace('_', '-')}": v for k, v in values.items()}
 
 
-VALID = _old(triggered_by="15m", trigger_reason="15m window [ReadIOPS:0.65,WriteIOPS:0.58]",
-             read_iops_limit="300", write_iops_limit="300", read_bps_limit="0")  # fmt: skip
+VALID = _old(
+    triggered_by="15m",
+    trigger_reason="15m window [ReadIOPS:0.65,WriteIOPS:0.58]",
+    read_iops_limit="300",
+    write_iops_limit="300",
+    read_bps_limit="0",
+)
 
 
 def test_valid_throttle() -> None:
     old = read_old_throttle(VALID, P)
     assert (old.window, old.reason, old.limits, old.removed) == (
-        "15m", "15m window [ReadIOPS:0.65,WriteIOPS:0.58]",
-        Limits(read_iops=300, write_iops=300), False)  # fmt: skip
+        "15m",
+        "15m window [ReadIOPS:0.65,WriteIOPS:0.58]",
+        Limits(read_iops=300, write_iops=300),
+        False,
+    )
 
 
 def test_removed_throttle() -> None:
     old = read_old_throttle(
-        {**VALID, **_old(limit_removed="true", removed_at="2024-01-15T10:30:00Z",
-                         removed_reason="IO recovered")}, P)  # fmt: skip
+        {
+            **VALID,
+            **_old(
+                limit_removed="true",
+                removed_at="2024-01-15T10:30:00Z",
+                removed_reason="IO recovered",
+            ),
+        },
+        P,
+    )
     assert (old.removed, old.removed_at, old.removed_reason) == (
-        True, "2024-01-15T10:30:00Z", "IO recovered")  # fmt: skip
+        True,
+        "2024-01-15T10:30:00Z",
+        "IO recovered",
+    )
 
 
 @pytest.mark.parametrize(

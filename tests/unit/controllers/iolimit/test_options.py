@@ -13,7 +13,10 @@ def test_defaults() -> None:
     config = parse_config({})
     assert config == IOLimitConfig()
     assert (config.sampling_interval, config.report_interval, config.stale_after) == (
-        10.0, 60.0, 180.0)  # fmt: skip
+        10.0,
+        60.0,
+        180.0,
+    )
     assert config.migration == MigrationConfig(enabled=True, annotation_prefix="kubediskguard.io")
 
 
@@ -24,7 +27,10 @@ def test_every_key() -> None:
          "migration": {"enabled": False, "annotationPrefix": "guard.example.com"}}
     )  # fmt: skip
     assert (config.sampling_interval, config.report_interval, config.stale_after) == (
-        5.0, 90.0, 600.0)  # fmt: skip
+        5.0,
+        90.0,
+        600.0,
+    )
     assert config.devices == ("8:0", "259:0")
     assert config.migration == MigrationConfig(enabled=False, annotation_prefix="guard.example.com")
 

@@ -11,8 +11,9 @@ from controllers.iolimit.rules import Limits, compile_policy
 CAPACITY = {"readIOPS": 20000, "writeIOPS": 10000, "readBPS": 500_000_000, "writeBPS": 250_000_000}
 
 
-def _rule(name: str, window: str, *thresholds: dict[str, Any], priority: int = 0,
-          **limits: int) -> dict[str, Any]:  # fmt: skip
+def _rule(
+    name: str, window: str, *thresholds: dict[str, Any], priority: int = 0, **limits: int
+) -> dict[str, Any]:
     return {
         "name": name,
         "window": window,

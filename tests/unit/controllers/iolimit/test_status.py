@@ -182,7 +182,10 @@ def test_conditions_when_in_force() -> None:
 def test_ready_waits_for_the_agent_to_apply() -> None:
     obj = policy(status={"throttles": [throttle()], "nodes": [report()]})
     assert _conditions(_decide(obj))["Ready"] == (
-        "False", "Applying", "waiting for node agents to apply batch/w1/app on node-1")  # fmt: skip
+        "False",
+        "Applying",
+        "waiting for node agents to apply batch/w1/app on node-1",
+    )
 
 
 @pytest.mark.parametrize(
@@ -240,12 +243,19 @@ def test_import_never_overrides_the_policys_own_decision() -> None:
 
 
 def test_imported_removal_goes_to_history_once() -> None:
-    old = OldThrottle(window="15m", reason="r", limits=Limits(), removed=True,
-                      removed_at="2024-01-15T10:30:00Z", removed_reason="IO recovered")  # fmt: skip
+    old = OldThrottle(
+        window="15m",
+        reason="r",
+        limits=Limits(),
+        removed=True,
+        removed_at="2024-01-15T10:30:00Z",
+        removed_reason="IO recovered",
+    )
     outcome = _decide(policy(), imports=[Import(W1, old)])
     assert outcome.status["throttles"] == []
-    assert [(r["pod"], r["removedAt"], r["removedReason"], r["origin"])
-            for r in outcome.status["removed"]] == [
-        ("w1", "2024-01-15T10:30:00Z", "IO recovered", "Migrated")]  # fmt: skip
+    assert [
+        (r["pod"], r["removedAt"], r["removedReason"], r["origin"])
+        for r in outcome.status["removed"]
+    ] == [("w1", "2024-01-15T10:30:00Z", "IO recovered", "Migrated")]
     again = _decide(policy(status=outcome.status), imports=[Import(W1, old)])
     assert len(again.status["removed"]) == 1

@@ -51,8 +51,10 @@ def test_layouts(tmp_path: Path, runtime: str, qos: str, relative: str) -> None:
 def test_missing_container_is_none_and_search_can_be_skipped(tmp_path: Path) -> None:
     (tmp_path / "elsewhere" / ID).mkdir(parents=True)
     assert find_container_cgroup(tmp_path, UID, "BestEffort", f"containerd://{'0' * 64}") is None
-    assert find_container_cgroup(tmp_path, UID, "BestEffort", f"containerd://{ID}",
-                                 search=False) is None  # fmt: skip
+    assert (
+        find_container_cgroup(tmp_path, UID, "BestEffort", f"containerd://{ID}", search=False)
+        is None
+    )
 
 
 def test_version_detection(tmp_path: Path) -> None:

@@ -82,8 +82,16 @@ def test_release_needs_the_whole_delay_below_the_ratio() -> None:
 
 
 def _entry(plan: Plan, evaluator: Evaluator, applied: dict[str, list[str]] | None = None) -> Any:
-    return build_report(node="node-1", view=plan.views["p"], plan=plan, applied=applied or {},
-                        candidates=evaluator.candidates, version="v2", error="", now=NOW)  # fmt: skip
+    return build_report(
+        node="node-1",
+        view=plan.views["p"],
+        plan=plan,
+        applied=applied or {},
+        candidates=evaluator.candidates,
+        version="v2",
+        error="",
+        now=NOW,
+    )
 
 
 def test_report_lists_open_proposals_then_drops_decided_ones() -> None:
@@ -91,9 +99,16 @@ def test_report_lists_open_proposals_then_drops_decided_ones() -> None:
     undecided = _plan(policy())
     evaluator.evaluate(undecided, _series((NOW, 200_000)))
     entry = _entry(undecided, evaluator)
-    assert entry["proposals"] == [{"containerID": W, "action": "Throttle", "rule": "heavy",
-                                   "window": "15m", "reason": "15m window [WriteIOPS:222]",
-                                   "observedAt": format_time(NOW)}]  # fmt: skip
+    assert entry["proposals"] == [
+        {
+            "containerID": W,
+            "action": "Throttle",
+            "rule": "heavy",
+            "window": "15m",
+            "reason": "15m window [WriteIOPS:222]",
+            "observedAt": format_time(NOW),
+        }
+    ]
     assert (entry["containers"], entry["applied"], entry["ready"]) == (1, [], True)
     decided = _plan(policy(status={"throttles": [throttle()]}))
     entry = _entry(decided, evaluator, {W: ["8:0"]})

@@ -9,8 +9,14 @@ from controllers.iolimit.agent.windows import WindowSeries
 T0 = 1_000_000.0
 
 
-def _feed(series: WindowSeries, start: float, seconds: float, step: float, wios_per_s: float,
-          base: float = 0.0) -> None:  # fmt: skip
+def _feed(
+    series: WindowSeries,
+    start: float,
+    seconds: float,
+    step: float,
+    wios_per_s: float,
+    base: float = 0.0,
+) -> None:
     at = start
     while at <= start + seconds:
         series.add(at, (0, int(base + (at - start) * wios_per_s), 0, 0))
