@@ -66,8 +66,5 @@ def setup(manager: Manager, options: OperatorOptions) -> IOLimitPolicyReconciler
     ).watches(NODE, EnqueueRequestsFromMapFunc(reconciler.all_policies), node_changed).complete(
         reconciler
     )
-    informer = manager.cache.get_informer(IOLimitPolicy)
-    manager.registry.register(
-        ThrottleCollector(lambda: informer.store.items() if informer.has_synced() else [])
-    )
+    manager.registry.register(ThrottleCollector(reconciler.cached_policies))
     return reconciler

@@ -90,6 +90,14 @@ class IOLimitPolicyReconciler:
         self._config = config
         self._compiler = PolicyCompiler(watch_namespaces)
         self._now = now
+        self._reconciling = False
+
+    def cached_policies(self) -> list[Obj]:
+        """The cached policies once this replica's controller runs (for metrics); nothing
+        before, so a standby or a cluster without the CRD never waits on the informer."""
+        if not self._reconciling:
+            return []
+        return self._policies()
 
     # mapping events to policies
 
@@ -113,6 +121,7 @@ class IOLimitPolicyReconciler:
     # the reconcile
 
     def reconcile(self, request: Request) -> Result:
+        self._reconciling = True
         fresh = [False]
 
         def attempt() -> Result:

@@ -109,15 +109,9 @@ class Controller:
         """Start sources, wait for their caches, run workers until ``stop``; then drain."""
         for source in self.sources:
             source.start(self.queue)
-        deadline = time.monotonic() + self.options.cache_sync_timeout
-        for source in self.sources:
-            if not source.wait_for_sync(max(0.0, deadline - time.monotonic())):
-                self.queue.shut_down()
-                raise CacheSyncTimeout(
-                    f"controller {self.name!r}: source {source!r} did not sync within "
-                    f"{self.options.cache_sync_timeout:g}s; check that its kind is installed "
-                    "and that RBAC allows list/watch on it"
-                )
+        if not self._wait_for_sources(stop):
+            self.queue.shut_down()
+            return
         self._started.set()
         workers = [
             threading.Thread(target=self._work, name=f"{self.name}-worker-{i}", daemon=True)
@@ -140,6 +134,23 @@ class Controller:
                 "(recover_panic=False); fix the reconciler, or set recover_panic=True to count "
                 "such bugs as panics and retry"
             ) from error
+
+    def _wait_for_sources(self, stop: threading.Event) -> bool:
+        """Wait for every source to sync; False if ``stop`` came first (a stop during the
+        initial sync ends the controller at once, as a cancelled context does)."""
+        deadline = time.monotonic() + self.options.cache_sync_timeout
+        for source in self.sources:
+            while not source.wait_for_sync(min(_STOP_POLL, max(0.0, deadline - time.monotonic()))):
+                if stop.is_set():
+                    return False
+                if time.monotonic() >= deadline:
+                    self.queue.shut_down()
+                    raise CacheSyncTimeout(
+                        f"controller {self.name!r}: source {source!r} did not sync within "
+                        f"{self.options.cache_sync_timeout:g}s; check that its kind is installed "
+                        "and that RBAC allows list/watch on it"
+                    )
+        return True
 
     def _work(self) -> None:
         while True:

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from controllers.operators import Operator, OperatorOptions
+from controllers.operators import OPERATORS, Operator, OperatorOptions
 from controllers.run import RunOptions, build_manager
 from reconcile import ControllerBuilder, GroupVersionKind, ReconcilerFunc, Request, Result
 from reconcile.client import Client, RestConfig
@@ -55,7 +55,8 @@ def test_run_leads_serves_metrics_and_probes_and_stops_on_sigterm(
         if process.poll() is None:
             process.kill()
     assert code == 0, output
-    assert "operators=none" in output and "leader_elect=True" in output
+    names = ",".join(name for name, _ in OPERATORS) or "none"
+    assert f"operators={names}" in output and "leader_elect=True" in output
     assert _holder(client) == ""  # released on the way out, so a standby takes over at once
 
 

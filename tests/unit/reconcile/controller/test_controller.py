@@ -220,3 +220,29 @@ def test_reconcile_time_and_deadline_follow_the_injected_clock(
     release.set()
     wait_for(lambda: harness.metric("controller_runtime_reconcile_total", result="success") == 1)
     assert harness.metric("controller_runtime_reconcile_time_seconds_sum") == 2.5
+
+
+class NeverSynced:
+    """A source whose kind never lists (its CRD is not installed)."""
+
+    def start(self, queue: Any) -> None:
+        pass
+
+    def wait_for_sync(self, timeout: float) -> bool:
+        threading.Event().wait(timeout)
+        return False
+
+
+def test_stop_during_the_initial_sync_ends_the_controller_at_once() -> None:
+    controller = Controller(
+        "unsynced",
+        ReconcilerFunc(lambda request: Result()),
+        sources=[NeverSynced()],
+        options=ControllerOptions(cache_sync_timeout=120.0),
+    )
+    stop = threading.Event()
+    thread = threading.Thread(target=controller.start, args=(stop,), daemon=True)
+    thread.start()
+    stop.set()
+    thread.join(5)
+    assert not thread.is_alive(), "still waiting for a sync after stop"
