@@ -20,6 +20,8 @@ from reconcile.client import Client
 from tests.integration.controllers.iolimit.harness import (
     POD,
     container_id,
+    create_namespace,
+    create_policy,
     install,
     make_cgroup,
     mimic_root,
@@ -107,26 +109,8 @@ def test_restarts_mid_window_drop_nothing_and_apply_nothing_twice(
     client: Client, processes: Processes
 ) -> None:
     install(client)
-    client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "batch"}})
-    client.create(
-        {
-            "apiVersion": "kreconcile.io/v1alpha1",
-            "kind": "IOLimitPolicy",
-            "metadata": {"name": "keep"},
-            "spec": {
-                "namespaces": ["batch"],
-                "selector": {},
-                "rules": [
-                    {
-                        "name": "heavy",
-                        "window": "15m",
-                        "thresholds": [{"metric": "WriteIOPS", "above": 100}],
-                        "limits": {"writeIOPS": 50},
-                    }
-                ],
-            },
-        }
-    )
+    create_namespace(client, "batch")
+    create_policy(client, "keep", "batch", {"writeIOPS": 50})
     pods, cgroups = {}, {}
     for name in ("steady", "recreated", "doomed"):
         cid = container_id(name[0])

@@ -311,7 +311,24 @@ class NodeAgent:
                 if series is None:
                     series = self._series[cid] = WindowSeries(started_at=ref.started_at)
                 series.add(now, counters.as_tuple())
+            before = self._evaluator.candidates
             self._evaluator.evaluate(plan, self._series)
+            self._log_new(before)
+
+    def _log_new(self, before: dict[tuple[str, str], Any]) -> None:
+        for (policy, cid), candidate in self._evaluator.candidates.items():
+            if before.get((policy, cid)) == candidate:
+                continue
+            log.info(
+                "threshold crossed" if candidate.action == "Throttle" else "recovery due",
+                extra={
+                    "policy": policy,
+                    "container": cid,
+                    "rule": candidate.rule,
+                    "reason": candidate.reason,
+                    "observed_at": f"{candidate.observed_at:.3f}",
+                },
+            )
 
     def counters(self) -> list[tuple[ContainerRef, IOCounters]]:
         """Latest counters of the containers of selected pods (for metrics)."""

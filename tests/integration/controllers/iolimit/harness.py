@@ -51,6 +51,43 @@ def install(client: Client) -> None:
     wait_for(served, timeout=30, what="the IOLimitPolicy CRD to be served")
 
 
+def create_policy(
+    client: Client,
+    name: str,
+    namespace: str,
+    limits: dict[str, int],
+    *,
+    labels: Mapping[str, str] | None = None,
+    metric: str = "WriteIOPS",
+    above: int = 100,
+    **spec: Any,
+) -> dict[str, Any]:
+    """A policy with one 15m rule "heavy" over the pods of ``namespace`` (with ``labels``)."""
+    rule = {
+        "name": "heavy",
+        "window": "15m",
+        "thresholds": [{"metric": metric, "above": above}],
+        "limits": limits,
+    }
+    return client.create(
+        {
+            "apiVersion": IOLimitPolicy.GVK.api_version,
+            "kind": IOLimitPolicy.GVK.kind,
+            "metadata": {"name": name},
+            "spec": {
+                "namespaces": [namespace],
+                "selector": {"matchLabels": dict(labels)} if labels else {},
+                "rules": [rule],
+                **spec,
+            },
+        }
+    )
+
+
+def create_namespace(client: Client, name: str) -> None:
+    client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+
+
 def write_config(path: Path, **settings: Any) -> Path:
     path.write_text(yaml.safe_dump({"iolimit": settings}))
     return path

@@ -14,6 +14,8 @@ from reconcile.envtest.kubelet import SimulatedKubelet
 from tests.integration.controllers.iolimit.harness import (
     OPERATORS,
     POD,
+    create_namespace,
+    create_policy,
     install,
     node_report,
     policy_status,
@@ -42,26 +44,8 @@ def test_dev_throttles_a_simulated_writer_on_its_node(
     kubelet_thread.start()
     managers.start(stop)
     try:
-        client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "dev"}})
-        client.create(
-            {
-                "apiVersion": "kreconcile.io/v1alpha1",
-                "kind": "IOLimitPolicy",
-                "metadata": {"name": "writers"},
-                "spec": {
-                    "namespaces": ["dev"],
-                    "selector": {},
-                    "rules": [
-                        {
-                            "name": "heavy",
-                            "window": "15m",
-                            "thresholds": [{"metric": "WriteIOPS", "above": 100}],
-                            "limits": {"writeIOPS": 50},
-                        }
-                    ],
-                },
-            }
-        )
+        create_namespace(client, "dev")
+        create_policy(client, "writers", "dev", {"writeIOPS": 50})
         client.create(
             {
                 "apiVersion": "v1",

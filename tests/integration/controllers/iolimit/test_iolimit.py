@@ -5,6 +5,7 @@ The tests feed ``io.stat`` themselves and read back the ``io.max`` lines the age
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import generate_latest
@@ -15,6 +16,8 @@ from tests.integration.controllers.iolimit.conftest import Cluster
 from tests.integration.controllers.iolimit.harness import (
     POD,
     container_id,
+    create_namespace,
+    create_policy,
     events_for,
     make_cgroup,
     node_report,
@@ -24,43 +27,9 @@ from tests.integration.controllers.iolimit.harness import (
 )
 from tests.waiting import wait_for
 
+WORKERS = {"app": "worker"}
 HOT = "8:0 rbytes=0 wbytes=0 rios=0 wios=200000 dbytes=0 dios=0\n"
 """200,000 writes by a container that just started: 222 write IOPS over 15 minutes."""
-
-
-def _namespace(client: Client, name: str) -> None:
-    client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
-
-
-def _policy(
-    client: Client,
-    name: str,
-    namespace: str,
-    limits: dict[str, int],
-    *,
-    app: str = "worker",
-    **extra: Any,
-) -> None:
-    client.create(
-        {
-            "apiVersion": "kreconcile.io/v1alpha1",
-            "kind": "IOLimitPolicy",
-            "metadata": {"name": name},
-            "spec": {
-                "namespaces": [namespace],
-                "selector": {"matchLabels": {"app": app}},
-                "rules": [
-                    {
-                        "name": "heavy",
-                        "window": "15m",
-                        "thresholds": [{"metric": "WriteIOPS", "above": 100}],
-                        "limits": limits,
-                    }
-                ],
-                **extra,
-            },
-        }
-    )
 
 
 def _throttles(client: Client, policy: str) -> list[dict[str, Any]]:
@@ -78,6 +47,22 @@ def _conditions(client: Client, policy: str) -> dict[str, tuple[str, str]]:
     }
 
 
+def _hot_worker(
+    cluster: Cluster, name: str, namespace: str, node: str, seed: str
+) -> tuple[dict[str, Any], str, Path]:
+    """A selected pod on ``node`` whose one container has just written a lot."""
+    cid = container_id(seed)
+    pod = running_pod(
+        cluster.client,
+        name,
+        namespace=namespace,
+        node=node,
+        containers={"app": cid},
+        labels=WORKERS,
+    )
+    return pod, cid, make_cgroup(cluster.roots[node], pod, cid, HOT)
+
+
 def _metric(text: str, registry: Any) -> bool:
     return text in generate_latest(registry).decode()
 
@@ -86,18 +71,9 @@ def test_crossed_threshold_is_throttled_follows_recreation_and_ends_with_the_pod
     cluster: Cluster,
 ) -> None:
     client = cluster.client
-    _namespace(client, "t1")
-    _policy(client, "p1", "t1", {"writeIOPS": 50, "writeBPS": 2097152})
-    first = container_id("a")
-    pod = running_pod(
-        client,
-        "w1",
-        namespace="t1",
-        node="node-1",
-        containers={"app": first},
-        labels={"app": "worker"},
-    )
-    cgroup = make_cgroup(cluster.roots["node-1"], pod, first, HOT)
+    create_namespace(client, "t1")
+    create_policy(client, "p1", "t1", {"writeIOPS": 50, "writeBPS": 2097152}, labels=WORKERS)
+    pod, first, cgroup = _hot_worker(cluster, "w1", "t1", "node-1", "a")
     expected = [
         "8:0 rbps=max wbps=2097152 riops=max wiops=50",
         "8:16 rbps=max wbps=2097152 riops=max wiops=50",
@@ -164,48 +140,36 @@ def test_crossed_threshold_is_throttled_follows_recreation_and_ends_with_the_pod
 
 def test_dry_run_records_the_decision_and_changes_no_file(cluster: Cluster) -> None:
     client = cluster.client
-    _namespace(client, "t2")
-    _policy(client, "p2", "t2", {"writeIOPS": 50}, dryRun=True)
-    cid = container_id("c")
-    pod = running_pod(
-        client,
-        "w2",
-        namespace="t2",
-        node="node-2",
-        containers={"app": cid},
-        labels={"app": "worker"},
-    )
-    cgroup = make_cgroup(cluster.roots["node-2"], pod, cid, HOT)
+    create_namespace(client, "t2")
+    create_policy(client, "p2", "t2", {"writeIOPS": 50}, labels=WORKERS, dryRun=True)
+    _, _, cgroup = _hot_worker(cluster, "w2", "t2", "node-2", "c")
+    _, _, other = _hot_worker(cluster, "w2b", "t2", "node-1", "g")
     untouched = (cgroup / "io.max").stat().st_mtime_ns
-    wait_for(lambda: _throttles(client, "p2"), timeout=20, what="the dry-run decision")
-    (recorded,) = _throttles(client, "p2")
-    assert recorded["dryRun"] is True and recorded["reason"] == "15m window [WriteIOPS:222]"
-    wait_for(
-        lambda: node_report(client, "p2", "node-2").get("proposals") == [],
-        timeout=10,
-        what="the agent to see the decision",
-    )
+    wait_for(lambda: len(_throttles(client, "p2")) == 2, timeout=20, what="dry-run decisions")
+    assert {(t["pod"], t["dryRun"], t["reason"]) for t in _throttles(client, "p2")} == {
+        ("w2", True, "15m window [WriteIOPS:222]"),
+        ("w2b", True, "15m window [WriteIOPS:222]"),
+    }
+
+    def decided_on_both_nodes() -> bool:
+        reports = [node_report(client, "p2", node) for node in ("node-1", "node-2")]
+        return all(r.get("proposals") == [] for r in reports)
+
+    wait_for(decided_on_both_nodes, timeout=10, what="both agents to see the decisions")
+    reports = policy_status(client, "p2")["nodes"]
+    assert sorted(r["node"] for r in reports) == ["node-1", "node-2"], "neither clobbers the other"
     assert _conditions(client, "p2")["Throttling"] == ("False", "DryRun")
-    assert (cgroup / "io.max").read_text() == ""
+    assert (cgroup / "io.max").read_text() == (other / "io.max").read_text() == ""
     assert (cgroup / "io.max").stat().st_mtime_ns == untouched
     assert node_report(client, "p2", "node-2")["applied"] == []
 
 
 def test_two_policies_on_one_pod_the_strictest_limit_wins_per_field(cluster: Cluster) -> None:
     client = cluster.client
-    _namespace(client, "t3")
-    _policy(client, "p3-reads", "t3", {"writeIOPS": 50, "readBPS": 1000000})
-    _policy(client, "p3-writes", "t3", {"writeIOPS": 80, "writeBPS": 3000000})
-    cid = container_id("d")
-    pod = running_pod(
-        client,
-        "w3",
-        namespace="t3",
-        node="node-1",
-        containers={"app": cid},
-        labels={"app": "worker"},
-    )
-    cgroup = make_cgroup(cluster.roots["node-1"], pod, cid, HOT)
+    create_namespace(client, "t3")
+    create_policy(client, "p3-reads", "t3", {"writeIOPS": 50, "readBPS": 1000000}, labels=WORKERS)
+    create_policy(client, "p3-writes", "t3", {"writeIOPS": 80, "writeBPS": 3000000}, labels=WORKERS)
+    _, _, cgroup = _hot_worker(cluster, "w3", "t3", "node-1", "d")
     both = "8:16 rbps=1000000 wbps=3000000 riops=max wiops=50"
     wait_for(lambda: _io_max(cgroup)[-1:] == [both], timeout=20, what="merged limits")
     assert len(_throttles(client, "p3-reads")) == len(_throttles(client, "p3-writes")) == 1
@@ -230,8 +194,8 @@ OLD = {
 
 def test_old_annotations_are_imported_once_and_malformed_ones_skipped(cluster: Cluster) -> None:
     client = cluster.client
-    _namespace(client, "t4")
-    _policy(client, "p4", "t4", {"writeIOPS": 50}, app="legacy")
+    create_namespace(client, "t4")
+    create_policy(client, "p4", "t4", {"writeIOPS": 50}, labels={"app": "legacy"})
     cid = container_id("e")
     pod = running_pod(
         client,

@@ -28,6 +28,8 @@ from tests.integration.controllers.iolimit.harness import (
     apply_status,
     container_dir,
     container_id,
+    create_namespace,
+    create_policy,
     install,
     node_report,
     running_pod,
@@ -125,26 +127,8 @@ def test_agent_throttles_a_real_cgroup_and_lifts_it(
 ) -> None:
     directory, device = data_dir
     install(client)
-    client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "batch"}})
-    client.create(
-        {
-            "apiVersion": "kreconcile.io/v1alpha1",
-            "kind": "IOLimitPolicy",
-            "metadata": {"name": "writers"},
-            "spec": {
-                "namespaces": ["batch"],
-                "selector": {},
-                "rules": [
-                    {
-                        "name": "writes",
-                        "window": "15m",
-                        "thresholds": [{"metric": "WriteBPS", "above": 1}],
-                        "limits": {"writeBPS": LIMIT},
-                    }
-                ],
-            },
-        }
-    )
+    create_namespace(client, "batch")
+    create_policy(client, "writers", "batch", {"writeBPS": LIMIT}, metric="WriteBPS", above=1)
     cid = container_id("d")
     pod = running_pod(client, "writer", namespace="batch", node="node-1", containers={"app": cid})
     cgroup = container_dir(blkio_root / "blkio", pod, cid)
@@ -176,7 +160,7 @@ def test_agent_throttles_a_real_cgroup_and_lifts_it(
                         "containerID": cid,
                         "podUID": pod["metadata"]["uid"],
                         "node": "node-1",
-                        "rule": "writes",
+                        "rule": "heavy",
                         "window": "15m",
                         "limits": {"writeBPS": LIMIT},
                         "reason": "test",
