@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from controllers.iolimit.agent.plan import PolicyCompiler
+from controllers.iolimit.compiler import PolicyCompiler
 from controllers.iolimit.migration import (
     MARKER_ANNOTATION,
     MalformedAnnotations,

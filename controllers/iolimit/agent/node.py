@@ -34,9 +34,10 @@ from typing import Any
 
 from controllers.iolimit.agent import cgroups, devices, limiter
 from controllers.iolimit.agent.iostat import IOCounters, read_counters
-from controllers.iolimit.agent.plan import Plan, PolicyCompiler, build_plan
+from controllers.iolimit.agent.plan import Plan, build_plan
 from controllers.iolimit.agent.report import Evaluator, build_report, content_of
 from controllers.iolimit.agent.windows import WindowSeries
+from controllers.iolimit.compiler import PolicyCompiler
 from controllers.iolimit.metrics import AgentMetrics
 from controllers.iolimit.options import IOLimitConfig
 from controllers.iolimit.rules import Limits

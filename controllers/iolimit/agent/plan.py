@@ -15,11 +15,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from controllers.iolimit.rules import CompiledPolicy, Limits, compile_policy
+from controllers.iolimit.compiler import PolicyCompiler
+from controllers.iolimit.rules import CompiledPolicy, Limits
 from controllers.iolimit.selection import ContainerRef, PodSelection, running_containers
 from controllers.iolimit.status import throttle_key
 
-__all__ = ["Plan", "PolicyCompiler", "PolicyView", "build_plan"]
+__all__ = ["Plan", "PolicyView", "build_plan"]
 
 Key = tuple[str, str, str]
 Obj = dict[str, Any]
@@ -43,31 +44,6 @@ class PolicyView:
             return None
         uid = throttle.get("podUID")
         return throttle if not uid or uid == ref.pod_uid else None
-
-
-class PolicyCompiler:
-    """Compiles each policy's spec once per generation (and watch-namespace setting)."""
-
-    def __init__(self, watch_namespaces: Sequence[str] = ()) -> None:
-        self.watch_namespaces = tuple(watch_namespaces)
-        self._compiled: dict[tuple[str, Any, Any], tuple[CompiledPolicy, PodSelection]] = {}
-
-    def compile(self, raw: Mapping[str, Any]) -> tuple[CompiledPolicy, PodSelection]:
-        meta = raw.get("metadata") or {}
-        key = (str(meta.get("name")), meta.get("generation"), meta.get("uid"))
-        found = self._compiled.get(key)
-        if found is None:
-            spec = raw.get("spec") or {}
-            found = (compile_policy(spec), PodSelection.of(spec, self.watch_namespaces))
-            stale = [k for k in self._compiled if k[0] == key[0]]
-            for old in stale:
-                del self._compiled[old]
-            self._compiled[key] = found
-        return found
-
-    def forget_except(self, names: set[str]) -> None:
-        for key in [k for k in self._compiled if k[0] not in names]:
-            del self._compiled[key]
 
 
 def _view(raw: Obj, node: str, compiler: PolicyCompiler) -> PolicyView:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from controllers.iolimit.agent.plan import PolicyCompiler, build_plan
+from controllers.iolimit.agent.plan import build_plan
+from controllers.iolimit.compiler import PolicyCompiler
 from controllers.iolimit.rules import Limits
 from tests.unit.controllers.iolimit.builders import cid, pod, policy, report, rule, throttle
 
@@ -45,12 +46,3 @@ def test_throttled_pod_no_longer_selected_is_still_enforced_until_released() -> 
     assert plan.desired == {cid("w"): Limits(write_iops=50)}
     assert plan.selecting == {cid("w"): []}
     assert plan.reported_applied == {cid("w")}
-
-
-def test_compiled_once_per_generation() -> None:
-    compiler = PolicyCompiler()
-    obj = policy()
-    first = compiler.compile(obj)
-    assert compiler.compile(obj) is first
-    obj["metadata"]["generation"] = 2
-    assert compiler.compile(obj) is not first

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from controllers.iolimit.agent.plan import Plan, PolicyCompiler, build_plan
+from controllers.iolimit.agent.plan import Plan, build_plan
 from controllers.iolimit.agent.report import Evaluator, build_report, content_of
 from controllers.iolimit.agent.windows import WindowSeries
+from controllers.iolimit.compiler import PolicyCompiler
 from controllers.iolimit.selection import format_time
 from tests.unit.controllers.iolimit.builders import NOW, cid, pod, policy, rule, throttle
 
