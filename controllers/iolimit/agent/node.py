@@ -123,6 +123,8 @@ class NodeAgent:
         plan = build_plan(self.node, policies, pods, self._compiler)
         with self._lock:
             self._plan = plan
+            if not self.first_pass.is_set():
+                self._evaluator.carry_over(plan)
             errors = self._enforce(plan)
             reports = self._reports(plan, "; ".join(errors))
         failed = self._write_reports(reports)

@@ -25,7 +25,7 @@ from typing import Any, Literal
 from controllers.iolimit.agent.plan import Plan, PolicyView
 from controllers.iolimit.agent.windows import WindowSeries
 from controllers.iolimit.rules import CompiledRule
-from controllers.iolimit.selection import format_time
+from controllers.iolimit.selection import format_time, parse_time
 
 __all__ = ["MAX_APPLIED", "MAX_PROPOSALS", "Candidate", "Evaluator", "build_report", "content_of"]
 
@@ -34,6 +34,7 @@ MAX_PROPOSALS = 4
 MAX_APPLIED = 32
 """status.nodes[].applied's bound in the CRD."""
 
+_ACTIONS = ("Throttle", "Release")
 CandidateKey = tuple[str, str]
 """(policy name, container ID)."""
 
@@ -64,7 +65,32 @@ class Evaluator:
     def __init__(self) -> None:
         self._first: dict[tuple[str, str, str], tuple[float, str]] = {}
         self._below: dict[tuple[str, str, str], float] = {}
+        self._carried: dict[CandidateKey, Candidate] = {}
         self.candidates: dict[CandidateKey, Candidate] = {}
+
+    def carry_over(self, plan: Plan) -> None:
+        """Adopt the proposals an earlier run of this agent left in its reports.
+
+        They stand until this run's own windows can judge their rule (a restart must not
+        withdraw a crossing the controller has not decided yet, for an older container whose
+        window takes a while to rebuild).
+        """
+        for name, view in plan.views.items():
+            for item in (view.report or {}).get("proposals") or []:
+                cid = str(item.get("containerID", ""))
+                observed = parse_time(item.get("observedAt"))
+                action = item.get("action")
+                if cid not in plan.refs or observed is None or action not in _ACTIONS:
+                    continue
+                candidate = Candidate(
+                    action,
+                    str(item.get("rule", "")),
+                    str(item.get("window", "")),
+                    str(item.get("reason", "")),
+                    observed,
+                )
+                self._carried[(name, cid)] = candidate
+                self.candidates[(name, cid)] = candidate
 
     def evaluate(self, plan: Plan, series: Mapping[str, WindowSeries]) -> None:
         first: dict[tuple[str, str, str], tuple[float, str]] = {}
@@ -100,6 +126,13 @@ class Evaluator:
                     candidates[(name, cid)] = Candidate(
                         "Release", current.name, current.window, recovered, at
                     )
+        for held, carried in list(self._carried.items()):
+            samples = series.get(held[1])
+            known = samples is not None and carried.window in samples.averages()
+            if known or held[1] not in plan.refs:
+                del self._carried[held]
+            else:
+                candidates.setdefault(held, carried)
         self._first, self._below, self.candidates = first, below, candidates
 
 

@@ -9,7 +9,16 @@ from controllers.iolimit.agent.report import Evaluator, build_report, content_of
 from controllers.iolimit.agent.windows import WindowSeries
 from controllers.iolimit.compiler import PolicyCompiler
 from controllers.iolimit.selection import format_time
-from tests.unit.controllers.iolimit.builders import NOW, cid, pod, policy, rule, throttle
+from tests.unit.controllers.iolimit.builders import (
+    NOW,
+    cid,
+    pod,
+    policy,
+    proposal,
+    report,
+    rule,
+    throttle,
+)
 
 W = cid("w")
 START = NOW - 60
@@ -122,3 +131,19 @@ def test_nothing_to_report_and_content_ignores_the_time() -> None:
     assert _entry(plan, Evaluator()) is None
     entry = _entry(_plan(policy()), Evaluator())
     assert content_of(entry) == content_of({**entry, "reportedAt": "later"})
+
+
+def test_a_restarted_agent_keeps_its_undecided_proposal_until_it_can_judge_again() -> None:
+    old_container = pod("w1", started=format_time(NOW - 7200))
+    left = report(proposals=[proposal(W, at=format_time(NOW - 30))])
+    plan = _plan(policy(status={"nodes": [left]}), pods=[old_container])
+    evaluator = Evaluator()
+    evaluator.carry_over(plan)
+    assert _candidate(evaluator) == ("Throttle", "heavy", "15m window [WriteIOPS:222]", NOW - 30)
+    older = WindowSeries(started_at=NOW - 7200, spacing=1.0)
+    older.add(NOW, (0, 5_000_000, 0, 0))
+    evaluator.evaluate(plan, {W: older})
+    assert _candidate(evaluator) is not None, "the 15m window is not known yet"
+    older.add(NOW + 900, (0, 5_000_900, 0, 0))
+    evaluator.evaluate(plan, {W: older})
+    assert _candidate(evaluator) is None, "judged again: 1 write per second is no crossing"
