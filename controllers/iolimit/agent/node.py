@@ -179,6 +179,7 @@ class NodeAgent:
             try:
                 self._apply_one(write, ref, limits)
             except OSError as error:
+                self._cgroups.pop(cid, None)  # found again next pass, if it still exists
                 self.metrics.apply_total.labels(result="failed").inc()
                 log.warning("cgroup write failed", extra={"container": cid, "error": str(error)})
                 errors.append(f"{ref.namespace}/{ref.pod}/{ref.container}: {error}")
