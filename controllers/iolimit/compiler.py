@@ -7,6 +7,7 @@ per (name, generation, uid) and dropped when the policy changes or goes.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,25 +18,33 @@ __all__ = ["PolicyCompiler"]
 
 
 class PolicyCompiler:
-    """Compiles each policy's spec once per generation (and watch-namespace setting)."""
+    """Compiles each policy's spec once per generation (and watch-namespace setting).
+
+    Safe to share between threads: the controller's event handlers (informer threads) and
+    its workers compile through one instance.
+    """
 
     def __init__(self, watch_namespaces: Sequence[str] = ()) -> None:
         self.watch_namespaces = tuple(watch_namespaces)
         self._compiled: dict[tuple[str, Any, Any], tuple[CompiledPolicy, PodSelection]] = {}
+        self._lock = threading.Lock()
 
     def compile(self, raw: Mapping[str, Any]) -> tuple[CompiledPolicy, PodSelection]:
         meta = raw.get("metadata") or {}
         key = (str(meta.get("name")), meta.get("generation"), meta.get("uid"))
-        found = self._compiled.get(key)
-        if found is None:
-            spec = raw.get("spec") or {}
-            found = (compile_policy(spec), PodSelection.of(spec, self.watch_namespaces))
-            stale = [k for k in self._compiled if k[0] == key[0]]
-            for old in stale:
+        with self._lock:
+            found = self._compiled.get(key)
+        if found is not None:
+            return found
+        spec = raw.get("spec") or {}
+        found = (compile_policy(spec), PodSelection.of(spec, self.watch_namespaces))
+        with self._lock:
+            for old in [k for k in self._compiled if k[0] == key[0]]:
                 del self._compiled[old]
             self._compiled[key] = found
         return found
 
     def forget_except(self, names: set[str]) -> None:
-        for key in [k for k in self._compiled if k[0] not in names]:
-            del self._compiled[key]
+        with self._lock:
+            for key in [k for k in self._compiled if k[0] not in names]:
+                del self._compiled[key]

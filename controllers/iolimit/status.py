@@ -182,6 +182,8 @@ def _check_existing(state: _Pass) -> None:
         if throttle.get("origin", "Policy") == "Policy" and rule is None:
             state.remove(key, f"rule {throttle.get('rule')} was removed from the policy", pod)
             continue
+        if rule is None:  # a migrated throttle recovers by a rule of its window, if any
+            throttle["rule"] = _import_rule(observed.policy, str(throttle.get("window", "")))
         _follow_world(throttle, pod, observed, rule.limits if rule is not None else None)
 
 
