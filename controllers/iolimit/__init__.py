@@ -27,7 +27,13 @@ from typing import TYPE_CHECKING
 from controllers.iolimit.agent import setup_agent
 from controllers.iolimit.metrics import ThrottleCollector
 from controllers.iolimit.options import IOLimitConfig, parse_config
-from controllers.iolimit.reconciler import NODE, POD, IOLimitPolicyReconciler, pod_signature
+from controllers.iolimit.reconciler import (
+    NODE,
+    POD,
+    IOLimitPolicyReconciler,
+    node_is_ready,
+    pod_signature,
+)
 from crds import IOLimitPolicy
 from reconcile.builder import ControllerBuilder
 from reconcile.handler import EnqueueRequestsFromMapFunc
@@ -43,11 +49,6 @@ COMPONENT = "iolimitpolicy-controller"
 """The Events' source component."""
 
 
-def _node_ready(node: dict[str, object]) -> object:
-    conditions = (node.get("status") or {}).get("conditions") or []  # type: ignore[attr-defined]
-    return next((c.get("status") for c in conditions if c.get("type") == "Ready"), None)
-
-
 def setup(manager: Manager, options: OperatorOptions) -> IOLimitPolicyReconciler:
     """Add the IOLimitPolicy controller and the throttle metric to ``manager``."""
     section = options.config
@@ -60,7 +61,7 @@ def setup(manager: Manager, options: OperatorOptions) -> IOLimitPolicyReconciler
         watch_namespaces=options.watch_namespaces,
     )
     pod_changed = Funcs(update_fn=lambda old, new: pod_signature(old) != pod_signature(new))
-    node_changed = Funcs(update_fn=lambda old, new: _node_ready(old) != _node_ready(new))
+    node_changed = Funcs(update_fn=lambda old, new: node_is_ready(old) != node_is_ready(new))
     ControllerBuilder(manager).for_(IOLimitPolicy).watches(
         POD, EnqueueRequestsFromMapFunc(reconciler.policies_for_pod), pod_changed
     ).watches(NODE, EnqueueRequestsFromMapFunc(reconciler.all_policies), node_changed).complete(

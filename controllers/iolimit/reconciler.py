@@ -42,7 +42,14 @@ from reconcile.gvk import GroupVersionKind
 from reconcile.reconciler import Request, Result
 from reconcile.recorder import EventRecorder
 
-__all__ = ["FIELD_MANAGER", "NODE", "POD", "IOLimitPolicyReconciler", "pod_signature"]
+__all__ = [
+    "FIELD_MANAGER",
+    "NODE",
+    "POD",
+    "IOLimitPolicyReconciler",
+    "node_is_ready",
+    "pod_signature",
+]
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +74,12 @@ def pod_signature(pod: Obj) -> tuple[Any, ...]:
             for s in statuses
         ),
     )
+
+
+def node_is_ready(node: Obj) -> bool:
+    """Whether the node's Ready condition is True."""
+    conditions = (node.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
 class IOLimitPolicyReconciler:
@@ -163,13 +176,10 @@ class IOLimitPolicyReconciler:
         return found
 
     def _node_ready(self) -> dict[str, bool]:
-        ready = {}
-        for node in self._cache.list(NODE, copy=False)["items"]:
-            conditions = (node.get("status") or {}).get("conditions") or []
-            ready[node["metadata"]["name"]] = any(
-                c.get("type") == "Ready" and c.get("status") == "True" for c in conditions
-            )
-        return ready
+        return {
+            node["metadata"]["name"]: node_is_ready(node)
+            for node in self._cache.list(NODE, copy=False)["items"]
+        }
 
     def _decide(self, policy: Obj) -> Result:
         config = self._config()
