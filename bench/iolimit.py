@@ -68,6 +68,9 @@ def _free_port() -> int:
 class Agent:
     """A ``kreconcile agent`` process whose log lines are followed."""
 
+    started_processes: list[subprocess.Popen[str]] = []
+    """Every agent process started, so the bench kills them whatever happens."""
+
     def __init__(self, kubeconfig: Path, config: Path, root: Path) -> None:
         self.port = _free_port()
         self.started = time.time()
@@ -88,6 +91,7 @@ class Agent:
             stderr=subprocess.STDOUT,
             text=True,
         )
+        Agent.started_processes.append(self.process)
         self.crossed: dict[str, float] = {}
         threading.Thread(target=self._follow, daemon=True).start()
 
@@ -222,6 +226,10 @@ def main() -> None:
         try:
             figures = _run(args, work, server, stop)
         finally:
+            for process in Agent.started_processes:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait(10)
             stop.set()
             server.stop()
     for key, value in figures.items():
