@@ -4,7 +4,9 @@ They are built by the same functions as ``kreconcile run`` and ``kreconcile agen
 (``build_manager``, ``build_agent``), so dev runs exactly the controllers a cluster runs.
 Differences, all because everything shares one process and one machine: no leader election
 (a single manager), metrics and probe servers off unless asked for (their ports would clash),
-and each agent's cgroup root is a directory of its own under the dev state directory.
+and each agent's cgroup root is a directory of its own under the dev state directory, which
+a ``CgroupMimic`` keeps looking like the node's cgroup v2 filesystem (a directory per
+running container, as a container runtime would create them).
 
 The CRDs are installed first by server-side apply from the API types, so the operators'
 informers find their kinds however old the dev state directory is.
@@ -17,12 +19,15 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from controllers.agent import AgentRunOptions, build_agent
+from controllers.iolimit.agent.mimic import CgroupMimic
 from controllers.operators import Operator
 from controllers.run import RunOptions, build_manager
 from crds import DEFINITIONS
 from reconcile.client import Client, RestConfig
+from reconcile.gvk import GroupVersionKind
 from reconcile.manager import Manager, ManagerOptions
 
 __all__ = ["FIELD_MANAGER", "InProcessManagers", "install_crds"]
@@ -30,6 +35,7 @@ __all__ = ["FIELD_MANAGER", "InProcessManagers", "install_crds"]
 log = logging.getLogger(__name__)
 
 FIELD_MANAGER = "kreconcile-dev"
+POD = GroupVersionKind("", "v1", "Pod")
 
 
 def install_crds(client: Client) -> list[str]:
@@ -39,6 +45,11 @@ def install_crds(client: Client) -> list[str]:
         client.apply(definition.manifest(), field_manager=FIELD_MANAGER, force=True)
         names.append(definition.crd_name)
     return names
+
+
+def _pods_of(agent: Manager) -> Callable[[], list[dict[str, Any]]]:
+    """The pods in ``agent``'s cache: those of its node."""
+    return lambda: list(agent.cache.list(POD, copy=False)["items"])
 
 
 class InProcessManagers:
@@ -93,6 +104,7 @@ class InProcessManagers:
                 ),
                 operators,
             )
+            agent.add(CgroupMimic(_pods_of(agent), root))
             self.managers.append((f"agent/{node}", agent))
 
     def start(self, stop: threading.Event) -> None:

@@ -36,7 +36,10 @@ __all__ = [
     "load_operators",
 ]
 
-OPERATORS: tuple[tuple[str, str], ...] = (("agentpool", "controllers.agentpool"),)
+OPERATORS: tuple[tuple[str, str], ...] = (
+    ("iolimit", "controllers.iolimit"),
+    ("agentpool", "controllers.agentpool"),
+)
 """(config section name, package) of every operator, in start order.
 
 The operators' packages (``restarts``, ``iolimit``, ``agentpool``) add their line here.

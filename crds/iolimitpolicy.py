@@ -7,9 +7,12 @@ cgroup when they are crossed; recovery is hysteresis (below a ratio of the thres
 delay). The throttle decisions live in status, never in pod annotations or process memory:
 the central controller owns ``throttles``/``removed``/conditions, and each node agent owns its
 own entry of ``nodes`` (a list map keyed by node, so agents never overwrite each other).
+The agents measure and the controller decides: an agent whose containers cross a rule's
+threshold (or recover) says so in its entry's ``proposals``, and the controller turns each
+proposal into a throttle decision (or a release), which the agents then enforce.
 
 Bounds keep the object under the API server's size limit: 200 active throttles, the 50 most
-recent removals, 64 node reports of 32 applied containers each.
+recent removals, 64 node reports of 32 applied containers and 4 pending proposals each.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ __all__ = [
     "IORule",
     "Metric",
     "NodeReport",
+    "Proposal",
     "Recovery",
     "RemovedThrottle",
     "Threshold",
@@ -65,6 +69,7 @@ Metric = Literal["ReadIOPS", "WriteIOPS", "ReadBPS", "WriteBPS"]
 NamespaceName = Annotated[str, MinLength(1), MaxLength(63), Pattern(DNS_LABEL)]
 ContainerName = Annotated[str, MinLength(1), MaxLength(63), Pattern(DNS_LABEL)]
 ContainerID = Annotated[str, MaxLength(96)]
+RuleName = Annotated[str, MinLength(1), MaxLength(63), Pattern(DNS_LABEL)]
 Rate = Annotated[int, Minimum(1)]
 
 
@@ -113,7 +118,7 @@ class Threshold:
 class IORule:
     """When a container's IO over a window crosses any threshold, these limits apply."""
 
-    name: Annotated[str, MinLength(1), MaxLength(63), Pattern(DNS_LABEL)]
+    name: RuleName
     """Rule name; the key of the list and the name throttles refer to."""
     window: Window
     """The window the averages are taken over: 15m, 30m or 60m."""
@@ -237,7 +242,7 @@ class RemovedThrottle(Throttle):
 
 @dataclass(kw_only=True, slots=True)
 class AppliedThrottle:
-    """A throttle the node agent has written to a container's cgroup."""
+    """A throttle the node agent has written to (or found in) a container's cgroup."""
 
     container_id: ContainerID
     """The container whose cgroup holds the limits; the key of the entry."""
@@ -245,8 +250,30 @@ class AppliedThrottle:
         field(default_factory=list)
     )
     """The block devices (MAJ:MIN) the limits were written for."""
-    applied_at: Time | None = None
-    """When the limits were last written or verified."""
+
+
+@dataclass(kw_only=True, slots=True)
+class Proposal:
+    """What a node agent measured and asks the controller to decide: throttle or release.
+
+    The agent holds the IO windows, the controller owns the decisions: a proposal stays in
+    the agent's report until the controller's decision (a throttle with this rule, or its
+    removal) shows in status, so a restart of either side loses none.
+    """
+
+    container_id: ContainerID
+    """The container measured (runtime://id); the key of the entry."""
+    action: Literal["Throttle", "Release"]
+    """Throttle: the rule's threshold was crossed. Release: the container's IO stayed below
+    the recovery ratio of the rule's thresholds for the recovery delay."""
+    rule: RuleName
+    """The rule that triggered, or whose throttle may be lifted."""
+    window: Window | None = None
+    """The rule's window."""
+    reason: Annotated[str, MaxLength(128)] = ""
+    """What was measured, e.g. "15m window [ReadIOPS:0.65]"."""
+    observed_at: Time | None = None
+    """When the agent's sample showed it; a throttle decided from it starts then."""
 
 
 @dataclass(kw_only=True, slots=True)
@@ -265,6 +292,10 @@ class NodeReport:
         default_factory=list
     )
     """Throttles in force on this node."""
+    proposals: Annotated[list[Proposal], ListMap(("containerID",)), MaxItems(4)] = field(
+        default_factory=list
+    )
+    """Decisions the agent asks for; more wait until the controller has taken these."""
     ready: bool = False
     """The agent samples and applies without errors."""
     message: Annotated[str, MaxLength(512)] = ""

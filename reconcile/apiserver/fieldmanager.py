@@ -362,7 +362,10 @@ def apply(
         )
         - taken
     )
-    removed = previous - applied_fields - others
+    # A path still present as the parent of an applied (or another manager's) field stays:
+    # a list applied empty before (a leaf) and with items now is kept, items and all.
+    parents = {path[:i] for path in applied_fields | others for i in range(1, len(path))}
+    removed = previous - applied_fields - others - parents
     # Whole list items first (their "." path), then leftover fields, deepest first.
     for path in sorted((p for p in removed if p[-1] == "."), key=len):
         _remove(merged, path)

@@ -225,6 +225,17 @@ INVALID_STATUS: list[Any] = [
                                  "limits": {"readIOPS": -3}}]},
                  "status.throttles[0].limits.readIOPS", "greater than or equal to 1",
                  id="iolp-negative-throttle"),
+    pytest.param("iolimitpolicy",
+                 {"nodes": [{"node": "n1", "proposals": [
+                     {"containerID": "containerd://a", "action": "Pause", "rule": "r"}]}]},
+                 "status.nodes[0].proposals[0].action", 'Unsupported value: "Pause"',
+                 id="iolp-unknown-proposal"),
+    pytest.param("iolimitpolicy",
+                 {"nodes": [{"node": "n1", "proposals": [
+                     {"containerID": f"containerd://{i}", "action": "Throttle", "rule": "r"}
+                     for i in range(5)]}]},
+                 "status.nodes[0].proposals", "must have at most 4 items",
+                 id="iolp-too-many-proposals"),
     pytest.param("restartrecord",
                  {"containers": [{"name": "app", "history": [
                      {"podUID": "u", "restartCount": 1, "reason": "Crashed"}]}]},

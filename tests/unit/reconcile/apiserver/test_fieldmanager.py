@@ -121,3 +121,13 @@ def test_an_update_owns_only_the_list_map_items_it_changed() -> None:
     assert owners["editor"] == {(*item, "."), (*item, "f:port")}
     assert ("f:spec", "f:ports", 'k:{"name":"p150"}', "f:port") not in owners["creator"]
     assert ("f:spec", "f:ports", 'k:{"name":"p151"}', "f:port") in owners["creator"]
+
+
+def test_list_applied_empty_then_with_items_keeps_the_items() -> None:
+    empty = apply(None, _obj(ports=[]), manager="a", force=False, schema=SCHEMA)
+    filled = apply(
+        empty, _obj(ports=[{"name": "http", "port": 80}]), manager="a", force=False, schema=SCHEMA
+    )
+    assert filled["spec"]["ports"] == [{"name": "http", "port": 80}]
+    emptied = apply(filled, _obj(ports=[]), manager="a", force=False, schema=SCHEMA)
+    assert emptied["spec"]["ports"] == []
