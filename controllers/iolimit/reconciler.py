@@ -31,7 +31,7 @@ from controllers.iolimit.migration import (
     read_old_throttle,
 )
 from controllers.iolimit.options import IOLimitConfig
-from controllers.iolimit.selection import parse_time
+from controllers.iolimit.selection import parse_time, running_containers
 from controllers.iolimit.status import EventSpec, Import, Observed, next_status, throttle_key
 from crds import IOLimitPolicy
 from reconcile.cache import InformerCache
@@ -255,10 +255,16 @@ class IOLimitPolicyReconciler:
             if not self._owns_migration(policy, pod):
                 continue
             try:
-                imports.append(Import(pod, read_old_throttle(annotations, prefix)))
-                marks.append(pod)
+                old = read_old_throttle(annotations, prefix)
             except MalformedAnnotations as error:
                 malformed.append((pod, str(error)))
+                continue
+            if not running_containers(pod):
+                # Nothing to attach the throttle to yet: marking the pod now would drop the
+                # old decision. The pod's next status change brings it back here.
+                continue
+            imports.append(Import(pod, old))
+            marks.append(pod)
         return imports, marks, malformed
 
     def _mark(self, imported: list[Obj], malformed: list[tuple[Obj, str]], prefix: str) -> None:
