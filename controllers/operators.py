@@ -36,7 +36,7 @@ __all__ = [
     "load_operators",
 ]
 
-OPERATORS: tuple[tuple[str, str], ...] = ()
+OPERATORS: tuple[tuple[str, str], ...] = (("restarts", "controllers.restarts"),)
 """(config section name, package) of every operator, in start order.
 
 The operators' packages (``restarts``, ``iolimit``, ``agentpool``) add their line here.

@@ -33,6 +33,8 @@ __all__ = ["CHAOS_FAILURES", "ContainerFailure", "SimulatedKubelet", "restart_co
 log = logging.getLogger(__name__)
 
 POD = GroupVersionKind("", "v1", "Pod")
+_STATUS_LISTS = ("containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses")
+"""Where ``restart`` looks for the container: regular, init (sidecars) and ephemeral."""
 NODE = GroupVersionKind("", "v1", "Node")
 KUBELET_VERSION = "v1.32.0"
 
@@ -76,6 +78,23 @@ def _running_status(container: dict[str, Any], started: str) -> dict[str, Any]:
     }
 
 
+def _init_status(container: dict[str, Any], started: str) -> dict[str, Any]:
+    """A sidecar (restartPolicy Always) runs on; any other init container has completed."""
+    status = _running_status(container, started)
+    if container.get("restartPolicy") != "Always":
+        status["started"] = False
+        status["state"] = {
+            "terminated": {
+                "exitCode": 0,
+                "reason": "Completed",
+                "startedAt": started,
+                "finishedAt": started,
+                "containerID": status["containerID"],
+            }
+        }
+    return status
+
+
 def _conditions(now: str) -> list[dict[str, Any]]:
     return [
         {"type": kind, "status": "True", "lastProbeTime": None, "lastTransitionTime": now}
@@ -96,8 +115,15 @@ def restart_container(
 
     def attempt() -> dict[str, Any]:
         pod = client.get(POD, name, namespace)
-        statuses = (pod.get("status") or {}).get("containerStatuses") or []
-        status = next((s for s in statuses if s.get("name") == container), None)
+        status = next(
+            (
+                s
+                for key in _STATUS_LISTS
+                for s in (pod.get("status") or {}).get(key) or []
+                if s.get("name") == container
+            ),
+            None,
+        )
         if status is None:
             raise NotFound(
                 f'pod {namespace}/{name} has no running container "{container}"; is the pod '
@@ -231,6 +257,9 @@ class SimulatedKubelet:
             "qosClass": "BestEffort",
             "containerStatuses": [_running_status(c, now) for c in containers],
         }
+        init = (pod.get("spec") or {}).get("initContainers") or []
+        if init:
+            updated["status"]["initContainerStatuses"] = [_init_status(c, now) for c in init]
         try:
             self.client.status().update(updated)
         except ApiError as error:
