@@ -68,14 +68,25 @@ def setup(manager: Manager, options: OperatorOptions) -> None:
         workloads=WorkloadResolver(manager.api_reader),
         options=current,
     )
+    expiring = Channel(EnqueueRequestForObject())
     (
         ControllerBuilder(manager)
         .named("restartrecord")
         .for_(POD, PodRestartEvents(records.store, namespaces))
         .watches(RECORD, EnqueueRequestForObject(), RecordEvents(namespaces))
+        .watches(expiring, None, RecordEvents(namespaces))
         .with_options(max_concurrent_reconciles=current().workers)
         .complete(pods)
     )
+
+    def recheck_retention(_options: object) -> None:
+        """A changed retention applies now to records whose pod is gone, not at the
+        deletion time computed with the old one."""
+        for record in records.store.items():
+            if (record.get("status") or {}).get("podDeletedAt"):
+                expiring.send(record)
+
+    section.subscribe(recheck_retention)
     inspector = NamespaceInspector(
         cache=manager.cache,
         client=manager.client,

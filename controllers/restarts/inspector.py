@@ -193,7 +193,7 @@ class NamespaceInspector:
                 f"restarts back to normal at {recovered['recoveredAt']} after "
                 f"{recovered['durationSeconds']}s (abnormal since {recovered['startedAt']})"
             )
-            log.info("namespace recovered", extra={"message": message})
+            log.info("namespace recovered", extra={"detail": message})
             self._recorder.event(target, "Normal", "RestartsRecovered", message)
 
     def _namespace_object(self, namespace: str) -> dict[str, Any]:

@@ -138,12 +138,7 @@ class WorkloadResolver:
         except ApiError as error:
             log.warning(
                 "cannot read pod owner, naming the workload by convention",
-                extra={
-                    "kind": kind.kind,
-                    "namespace": namespace,
-                    "name": name,
-                    "error": str(error),
-                },
+                extra={"ownerKind": kind.kind, "owner": f"{namespace}/{name}", "error": str(error)},
             )
             return guess, False
         ref = controller_of(owner)
