@@ -21,17 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from controllers.restarts.filters import InspectionRecordEvents, PodRestartEvents, RecordEvents
-from controllers.restarts.inspector import NAMESPACE, NamespaceInspector, Reinspect
-from controllers.restarts.metrics import RestartMetrics
 from controllers.restarts.options import RestartsOptions, parse_options
-from controllers.restarts.reconciler import POD, RECORD, RestartRecordReconciler
-from controllers.restarts.workload import WorkloadResolver
-from reconcile.builder import ControllerBuilder
-from reconcile.handler import EnqueueRequestForObject, EnqueueRequestsFromMapFunc
-from reconcile.predicate import Funcs
-from reconcile.reconciler import Request
-from reconcile.source import Channel
 
 if TYPE_CHECKING:
     from controllers.operators import OperatorOptions
@@ -50,6 +40,23 @@ def parse_config(section: Mapping[str, Any]) -> RestartsOptions:
 
 def setup(manager: Manager, options: OperatorOptions) -> None:
     """Add the restarts operator's controllers and metrics to ``manager``."""
+    # Imported here: the kubectl plugin and `kreconcile agent` import this package too,
+    # and need none of the controllers.
+    from controllers.restarts.filters import (
+        InspectionRecordEvents,
+        PodRestartEvents,
+        RecordEvents,
+    )
+    from controllers.restarts.inspector import NAMESPACE, NamespaceInspector, Reinspect
+    from controllers.restarts.metrics import RestartMetrics
+    from controllers.restarts.reconciler import POD, RECORD, RestartRecordReconciler
+    from controllers.restarts.workload import WorkloadResolver
+    from reconcile.builder import ControllerBuilder
+    from reconcile.handler import EnqueueRequestForObject, EnqueueRequestsFromMapFunc
+    from reconcile.predicate import Funcs
+    from reconcile.reconciler import Request
+    from reconcile.source import Channel
+
     section = options.config
 
     def current() -> RestartsOptions:

@@ -1,0 +1,125 @@
+"""Namespace inspection end to end: anomaly, silence across an operator restart, recovery,
+and a malformed config edit that leaves the last good one in force."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from prometheus_client import generate_latest
+
+from controllers.restarts.inspector import INSPECTION_RECORD
+from reconcile.manager import Manager
+from tests.integration.controllers.restarts.conftest import Cluster, Operators, scrape
+from tests.waiting import wait_for
+
+
+def _inspection(cluster: Cluster, ns: str) -> dict[str, Any]:
+    record = cluster.record(ns, INSPECTION_RECORD) or {}
+    inspection: dict[str, Any] = (record.get("status") or {}).get("inspection") or {}
+    return inspection
+
+
+def _warnings(cluster: Cluster, ns: str) -> list[dict[str, Any]]:
+    return [e for e in cluster.events("AbnormalRestarts") if e["involvedObject"]["name"] == ns]
+
+
+def test_oom_anomaly_fires_once_per_silence_across_a_restart_and_recovers(
+    cluster: Cluster, operators: Operators
+) -> None:
+    ns = cluster.namespace("inspect")
+    for i in range(4):
+        limits = {"resources": {"limits": {"memory": "64Mi"}}} if i else {}
+        cluster.client.create(
+            {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"w{i}", "namespace": ns},
+             "spec": {"containers": [{"name": "app", "image": "busybox:1.36", **limits}]}}
+        )  # fmt: skip
+    for i in range(4):
+        wait_for(lambda i=i: cluster._running(ns, f"w{i}"), timeout=20)
+    wait_for(lambda: _inspection(cluster, ns).get("podsTotal") == 4, what="a first inspection")
+    assert _inspection(cluster, ns)["state"] == "Normal"
+    for i in (1, 2, 3):
+        cluster.restart(ns, f"w{i}", "app", "OOMKilled", 137)
+
+    current = wait_for(
+        lambda: _inspection(cluster, ns).get("current"), timeout=15, what="the anomaly"
+    )
+    assert current["podsRestarted"] == 3 and current["podsTotal"] == 4
+    assert current["topReasons"] == [{"reason": "OOMKilled", "count": 3}]
+    assert current["exitCodes"] == [{"exitCode": 137, "count": 3}]
+    assert current["oomKilled"] == [
+        {"workload": f"Pod/w{i}", "container": "app", "count": 1, "memoryLimit": "64Mi"}
+        for i in (1, 2, 3)
+    ]
+    assert "OOMKilled 3" in current["summary"] and "memory limit 64Mi" in current["summary"]
+    (event,) = wait_for(lambda: _warnings(cluster, ns), what="the Warning Event")
+    assert event["type"] == "Warning" and event["involvedObject"]["kind"] == "Namespace"
+    assert event["message"] == current["summary"] and event["count"] == 1
+    ratio = ("pod_monitor_namespace_restart_ratio", (("cluster", "test"), ("namespace", ns)))
+    assert scrape(operators.main)[ratio] == 0.75
+
+    # a new operator process: the silence is read from status, not memory
+    operators.stop(operators.main)
+    restarted = operators.start()
+    before = _inspection(cluster, ns)["lastInspectedAt"]
+    wait_for(lambda: _inspection(cluster, ns)["lastInspectedAt"] > before, what="re-inspection")
+    assert _inspection(cluster, ns)["state"] == "Abnormal"
+
+    # the restarts age out of the 4 s window: recovery is recorded
+    ended = wait_for(
+        lambda: (_inspection(cluster, ns).get("history") or [None])[0], timeout=20, what="recovery"
+    )
+    assert ended["startedAt"] == current["startedAt"] and ended["recoveredAt"]
+    assert ended["durationSeconds"] >= 0 and "current" not in _inspection(cluster, ns)
+    assert _inspection(cluster, ns)["state"] == "Normal"
+    wait_for(
+        lambda: [
+            e for e in cluster.events("RestartsRecovered") if e["involvedObject"]["name"] == ns
+        ],
+        what="the recovery Event",
+    )
+    assert len(_warnings(cluster, ns)) == 1 and _warnings(cluster, ns)[0]["count"] == 1
+    assert scrape(restarted)[ratio] == 0.0
+
+
+def _reloads(manager: Manager, result: str) -> float:
+    for family in manager.registry.collect():
+        for sample in family.samples:
+            if sample.name == "kreconcile_config_reloads_total" and sample.labels == {
+                "name": "operators",
+                "result": result,
+            }:
+                return sample.value
+    return 0.0
+
+
+@pytest.fixture
+def restore_config(operators: Operators) -> Iterator[str]:
+    original = operators.config_path.read_text()
+    yield original
+    operators.config_path.write_text(original)
+    wait_for(
+        lambda: (
+            b'kreconcile_config_last_reload_successful{name="operators"} 1.0'
+            in generate_latest(operators.main.registry)
+        ),
+        what="the good config back",
+    )
+
+
+def test_a_malformed_config_edit_keeps_the_last_good_one(
+    cluster: Cluster, operators: Operators, restore_config: str
+) -> None:
+    manager = operators.main
+    failures = _reloads(manager, "failure")
+    operators.config_path.write_text(restore_config.replace("window: 4s", "window: soon"))
+    wait_for(lambda: _reloads(manager, "failure") > failures, what="the edit refused")
+    assert b'kreconcile_config_last_reload_successful{name="operators"} 0.0' in generate_latest(
+        manager.registry
+    )
+    # the inspection still runs with the last good targets and window
+    ns = cluster.namespace("inspect")
+    cluster.run_pod(ns, "p")
+    inspection = wait_for(lambda: _inspection(cluster, ns), what="inspected under the old config")
+    assert inspection["windowSeconds"] == 4
