@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -133,7 +134,49 @@ def from_fieldsv1(fields: dict[str, Any], prefix: Path = ()) -> set[Path]:
     return paths
 
 
-def _value_at(obj: Any, path: Path) -> Any:
+_Index = dict[tuple[int, tuple[str, ...]], dict[tuple[Any, ...], Any]]
+
+
+def _keyed_item(node: list[Any], raw: str, index: _Index | None) -> Any:
+    """The first dict item of ``node`` matching the ``k:`` identity ``raw``.
+
+    With ``index`` (one per call of a caller that looks up many paths in the same objects),
+    each list is indexed once by its key fields, so looking up every leaf of a list of n
+    items costs O(n) instead of O(n^2).
+    """
+    names, values = _identity(raw)
+    if index is not None:
+        slot = (id(node), names)
+        try:
+            items = index.get(slot)
+            if items is None:
+                items = {}
+                for item in node:
+                    if isinstance(item, dict):
+                        items.setdefault(tuple(item.get(k) for k in names), item)
+                index[slot] = items
+            return items.get(values, _ABSENT)
+        except TypeError:  # an unhashable key value: fall back to a scan
+            pass
+    return next(
+        (
+            i
+            for i in node
+            if isinstance(i, dict)
+            and all(i.get(k) == v for k, v in zip(names, values, strict=True))
+        ),
+        _ABSENT,
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _identity(raw: str) -> tuple[tuple[str, ...], tuple[Any, ...]]:
+    """``{"name":"web"}`` -> (key names, key values), parsed once per distinct identity."""
+    identity = json.loads(raw)
+    return tuple(identity), tuple(identity.values())
+
+
+def _value_at(obj: Any, path: Path, index: _Index | None = None) -> Any:
     node = obj
     for element in path:
         if element == ".":
@@ -142,15 +185,7 @@ def _value_at(obj: Any, path: Path) -> Any:
         if kind == "f" and isinstance(node, dict) and raw in node:
             node = node[raw]
         elif kind == "k" and isinstance(node, list):
-            identity = json.loads(raw)
-            node = next(
-                (
-                    i
-                    for i in node
-                    if isinstance(i, dict) and all(i.get(k) == v for k, v in identity.items())
-                ),
-                _ABSENT,
-            )
+            node = _keyed_item(node, raw, index)
         elif kind == "v" and isinstance(node, list):
             value = json.loads(raw)
             node = value if value in node else _ABSENT
@@ -195,7 +230,8 @@ def record_update(
     if old is None:
         changed = new_fields
     else:
-        changed = {p for p in new_fields if _value_at(new, p) != _value_at(old, p)}
+        index: _Index = {}  # new and old are not modified while it lives
+        changed = {p for p in new_fields if _value_at(new, p, index) != _value_at(old, p, index)}
     entries = [(e, from_fieldsv1(e.get("fieldsV1") or {})) for e in _entries(old or new)]
     old_sets = {i: set(paths) for i, (_, paths) in enumerate(entries)}
     live_entries = []
