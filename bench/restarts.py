@@ -27,11 +27,13 @@ import json
 import os
 import random
 import signal
+import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -179,8 +181,53 @@ def _start(
     )
 
 
+def _free_address() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"127.0.0.1:{sock.getsockname()[1]}"
+
+
+def _operator_figures(address: str) -> dict[str, Any]:
+    """Requests per verb and code, and where reconcile time went, from the operator's /metrics."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    try:
+        with urllib.request.urlopen(f"http://{address}/metrics", timeout=10) as response:
+            body = response.read().decode()
+    except OSError:
+        return {}
+    samples = [s for family in text_string_to_metric_families(body) for s in family.samples]
+
+    def total(family: str, labels: dict[str, str]) -> float:
+        return sum(
+            s.value
+            for s in samples
+            if s.name == family and all(s.labels.get(k) == v for k, v in labels.items())
+        )
+
+    requests = {
+        f"{s.labels['method']} {s.labels['code']}": s.value
+        for s in samples
+        if s.name == "rest_client_requests_total" and s.value
+    }
+    mean = {}
+    for name, labels in (
+        ("rest_client_request_duration_seconds", {"verb": "PUT"}),
+        ("workqueue_queue_duration_seconds", {"name": "restartrecord"}),
+        ("controller_runtime_reconcile_time_seconds", {"controller": "restartrecord"}),
+    ):
+        count = total(f"{name}_count", labels)
+        mean[name] = round(total(f"{name}_sum", labels) / count, 4) if count else None
+    return {
+        "requests": requests,
+        "put_mean_s": mean["rest_client_request_duration_seconds"],
+        "queue_mean_s": mean["workqueue_queue_duration_seconds"],
+        "reconcile_mean_s": mean["controller_runtime_reconcile_time_seconds"],
+    }
+
+
 def _unrecorded(client: Client) -> list[str]:
-    """Containers whose restartCount their record does not count (for diagnosis)."""
+    """Containers whose record does not count exactly their restarts (for diagnosis)."""
     records = {
         r["metadata"]["name"]: r for r in client.list(RestartRecord, namespace=NAMESPACE)["items"]
     }
@@ -188,12 +235,13 @@ def _unrecorded(client: Client) -> list[str]:
     for pod in client.list(POD, namespace=NAMESPACE)["items"]:
         name = pod["metadata"]["name"]
         containers = ((records.get(name) or {}).get("status") or {}).get("containers") or []
-        marks = {c["name"]: c.get("restartCount", 0) for c in containers}
+        counted = {c["name"]: (c.get("restartCount", 0), c.get("restarts", 0)) for c in containers}
         for status in pod["status"].get("containerStatuses") or []:
-            if status["restartCount"] != marks.get(status["name"], 0):
+            count = status["restartCount"]
+            if counted.get(status["name"], (0, 0)) != (count, count):
                 found.append(
-                    f"{name}/{status['name']}: pod {status['restartCount']}, record "
-                    f"{marks.get(status['name'], 0)}"
+                    f"{name}/{status['name']}: restartCount {count}, record (watermark, "
+                    f"restarts) {counted.get(status['name'])}"
                 )
     return found
 
@@ -255,6 +303,7 @@ def run(pods: int, rate: float, seconds: float, log: Path | None = None) -> dict
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         server = _start(["apiserver", "--kubeconfig", str(kubeconfig)], env)
         operator: subprocess.Popen[bytes] | None = None
+        metrics = _free_address()
         stop = threading.Event()
         try:
             _wait_file(kubeconfig, 60)
@@ -262,7 +311,7 @@ def run(pods: int, rate: float, seconds: float, log: Path | None = None) -> dict
             install_crds(client)
             operator = _start(
                 ["run", f"--kubeconfig={kubeconfig}", "--leader-elect=false",
-                 "--metrics-bind-address=0", "--health-probe-bind-address=0"],
+                 f"--metrics-bind-address={metrics}", "--health-probe-bind-address=0"],
                 env,
                 log,
             )  # fmt: skip
@@ -284,13 +333,17 @@ def run(pods: int, rate: float, seconds: float, log: Path | None = None) -> dict
             made = _storm(client, rate, seconds, random.Random(14))
             storm = time.monotonic() - begun
             deadline = time.monotonic() + 30
-            while latencies.outstanding() and time.monotonic() < deadline:
+            while time.monotonic() < deadline and (
+                latencies.restarts < made or latencies.outstanding()
+            ):
                 time.sleep(0.1)
+            lost = latencies.outstanding() + made - latencies.restarts
             cpu = proc.cpu_seconds() - cpu_before
             rss, peak = proc.memory_mb("VmRSS"), proc.memory_mb("VmHWM")
             records = client.list(RestartRecord, namespace=NAMESPACE)["items"]
             counted = sum(r["status"].get("restarts", 0) for r in records if r.get("status"))
             missed = sum(r["status"].get("missed", 0) for r in records if r.get("status"))
+            inside = _operator_figures(metrics)
             for line in _unrecorded(client):
                 print(f"not recorded: {line}", file=sys.stderr)
         finally:
@@ -312,7 +365,7 @@ def run(pods: int, rate: float, seconds: float, log: Path | None = None) -> dict
         "achieved_rate": round(made / storm, 1),
         "restarts_seen": latencies.restarts,
         "restarts_counted": counted,
-        "lost": latencies.outstanding(),
+        "lost": lost,
         "missed": missed,
         "p50_s": round(quantile[49], 4),
         "p99_s": round(quantile[98], 4),
@@ -321,6 +374,10 @@ def run(pods: int, rate: float, seconds: float, log: Path | None = None) -> dict
         "operator_cpu_ms_per_restart": round(1000 * cpu / max(made, 1), 3),
         "operator_rss_mb": round(rss, 1),
         "operator_peak_rss_mb": round(peak, 1),
+        "operator_queue_mean_s": inside.get("queue_mean_s"),
+        "operator_reconcile_mean_s": inside.get("reconcile_mean_s"),
+        "operator_put_mean_s": inside.get("put_mean_s"),
+        "operator_requests": inside.get("requests"),
     }
 
 
