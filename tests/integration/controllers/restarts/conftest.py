@@ -93,9 +93,11 @@ class Cluster:
             },
         }
         self.client.create(body)
-        return wait_for(
+        pod = wait_for(
             lambda: self._running(namespace, name), timeout=20, what=f"pod {name} running"
         )
+        assert pod is not None
+        return pod
 
     def _running(self, namespace: str, name: str) -> dict[str, Any] | None:
         pod = self.client.get(POD, name, namespace)
@@ -108,11 +110,17 @@ class Cluster:
         updated = restart_container(
             self.client, namespace, pod, container, ContainerFailure(reason, code, f"{reason}!")
         )
-        return next(
-            s["restartCount"]
-            for key in ("containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses")
-            for s in updated["status"].get(key) or []
-            if s["name"] == container
+        return int(
+            next(
+                s["restartCount"]
+                for key in (
+                    "containerStatuses",
+                    "initContainerStatuses",
+                    "ephemeralContainerStatuses",
+                )
+                for s in updated["status"].get(key) or []
+                if s["name"] == container
+            )
         )
 
     def record(self, namespace: str, name: str) -> dict[str, Any] | None:
@@ -133,7 +141,9 @@ class Cluster:
             record = self.record(namespace, name)
             return record if record is not None and check(record) else None
 
-        return wait_for(ready, timeout=timeout, what=what)
+        record = wait_for(ready, timeout=timeout, what=what)
+        assert record is not None
+        return record
 
     def events(self, reason: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = self.client.list(EVENT, namespace="default")["items"]

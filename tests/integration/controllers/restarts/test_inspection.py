@@ -4,6 +4,7 @@ and a malformed config edit that leaves the last good one in force."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import pytest
@@ -36,7 +37,7 @@ def test_oom_anomaly_fires_once_per_silence_across_a_restart_and_recovers(
              "spec": {"containers": [{"name": "app", "image": "busybox:1.36", **limits}]}}
         )  # fmt: skip
     for i in range(4):
-        wait_for(lambda i=i: cluster._running(ns, f"w{i}"), timeout=20)
+        wait_for(partial(cluster._running, ns, f"w{i}"), timeout=20)
     wait_for(lambda: _inspection(cluster, ns).get("podsTotal") == 4, what="a first inspection")
     assert _inspection(cluster, ns)["state"] == "Normal"
     for i in (1, 2, 3):
@@ -45,6 +46,7 @@ def test_oom_anomaly_fires_once_per_silence_across_a_restart_and_recovers(
     current = wait_for(
         lambda: _inspection(cluster, ns).get("current"), timeout=15, what="the anomaly"
     )
+    assert current is not None
     assert current["podsRestarted"] == 3 and current["podsTotal"] == 4
     assert current["topReasons"] == [{"reason": "OOMKilled", "count": 3}]
     assert current["exitCodes"] == [{"exitCode": 137, "count": 3}]
@@ -70,6 +72,7 @@ def test_oom_anomaly_fires_once_per_silence_across_a_restart_and_recovers(
     ended = wait_for(
         lambda: (_inspection(cluster, ns).get("history") or [None])[0], timeout=20, what="recovery"
     )
+    assert ended is not None
     assert ended["startedAt"] == current["startedAt"] and ended["recoveredAt"]
     assert ended["durationSeconds"] >= 0 and "current" not in _inspection(cluster, ns)
     assert _inspection(cluster, ns)["state"] == "Normal"

@@ -41,7 +41,7 @@ def record(
     spec: dict[str, Any] = {"podName": pod}
     if workload:
         spec["workload"] = {"kind": workload[0], "name": workload[1]}
-    containers = [{"name": container, "history": history}]
+    containers: list[dict[str, Any]] = [{"name": container, "history": history}]
     if history:
         containers[0]["lastRestartTime"] = history[0]["finishedAt"]
     return {

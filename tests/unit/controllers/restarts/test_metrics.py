@@ -49,7 +49,7 @@ APP = {
         entry("u0", 1, "Error", 1, "2026-11-24T01:00:00Z"),  # older pod, same count as u2's
     ],
 }
-INSPECTION = {
+INSPECTION: dict[str, Any] = {
     "metadata": {"name": "namespace-inspection", "namespace": "ns"},
     "spec": {"inspection": {"clusterName": "prod"}},
     "status": {
