@@ -17,7 +17,7 @@ API would see. Also reported: restarts never recorded within 30 s of the end (lo
 missed ones, the operator's CPU seconds (utime + stime, from /proc) over the storm and its
 RSS (now and peak, VmHWM). Goals: p99 <= 1 s, RSS <= 150 MB.
 
-    .venv/bin/python bench/restarts.py [--pods 1000] [--rate 100] [--seconds 60]
+    .venv/bin/python bench/restarts.py [--pods 1000] [--rate 100] [--seconds 60] [--workers 8]
 """
 
 from __future__ import annotations
@@ -297,9 +297,13 @@ def _storm(client: Client, rate: float, seconds: float, rng: random.Random) -> i
     return done[0]
 
 
-def run(pods: int, rate: float, seconds: float, log: Path | None = None) -> dict[str, Any]:
+def run(
+    pods: int, rate: float, seconds: float, workers: int, log: Path | None = None
+) -> dict[str, Any]:
     with TemporaryDirectory(prefix="bench-restarts-") as tmp:
         kubeconfig = Path(tmp) / "kubeconfig"
+        config = Path(tmp) / "operators.yaml"
+        config.write_text(f"restarts: {{workers: {workers}}}\n")
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         server = _start(["apiserver", "--kubeconfig", str(kubeconfig)], env)
         operator: subprocess.Popen[bytes] | None = None
@@ -311,7 +315,8 @@ def run(pods: int, rate: float, seconds: float, log: Path | None = None) -> dict
             install_crds(client)
             operator = _start(
                 ["run", f"--kubeconfig={kubeconfig}", "--leader-elect=false",
-                 f"--metrics-bind-address={metrics}", "--health-probe-bind-address=0"],
+                 f"--metrics-bind-address={metrics}", "--health-probe-bind-address=0",
+                 f"--config={config}"],
                 env,
                 log,
             )  # fmt: skip
@@ -361,6 +366,7 @@ def run(pods: int, rate: float, seconds: float, log: Path | None = None) -> dict
         "pods": pods,
         "target_rate": rate,
         "seconds": seconds,
+        "workers": workers,
         "restarts_made": made,
         "achieved_rate": round(made / storm, 1),
         "restarts_seen": latencies.restarts,
@@ -386,9 +392,10 @@ def main() -> None:
     parser.add_argument("--pods", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=100.0, help="restarts per second")
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--workers", type=int, default=8, help="the operator's pod workers")
     parser.add_argument("--operator-log", type=Path, default=None, help="keep its output here")
     args = parser.parse_args()
-    figures = run(args.pods, args.rate, args.seconds, args.operator_log)
+    figures = run(args.pods, args.rate, args.seconds, args.workers, args.operator_log)
     print(
         f"{figures['restarts_made']} restarts at {figures['achieved_rate']}/s over "
         f"{figures['pods']} pods: p50 {figures['p50_s']}s, p99 {figures['p99_s']}s, "

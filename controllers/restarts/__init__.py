@@ -9,19 +9,29 @@ and namespace restart inspection.
 - the metrics collector (``metrics.py``), registered on the manager's registry and reading
   the RestartRecord informer, which runs on every replica (leader or not) so all replicas
   export the same series;
-- a subscription to the ``restarts:`` config section (``options.py``): every reconcile and
-  scrape reads the settings in force, and a reload re-enqueues the namespaces so changed
-  inspection targets apply at once.
+- the ``restarts:`` config section (``options.py``): every reconcile and scrape reads the
+  settings in force, and a reload re-enqueues what waits on a timer (``reload.py``).
 
 The ``kubectl restarts`` plugin (``plugin.py``) reads the records this operator writes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from controllers.restarts.filters import InspectionRecordEvents, PodRestartEvents, RecordEvents
+from controllers.restarts.inspector import NAMESPACE, NamespaceInspector
+from controllers.restarts.metrics import RestartMetrics
 from controllers.restarts.options import RestartsOptions, parse_options
+from controllers.restarts.reconciler import POD, RECORD, RestartRecordReconciler
+from controllers.restarts.reload import Leading, RecheckRetention, Reinspect
+from controllers.restarts.workload import WorkloadResolver
+from reconcile.builder import ControllerBuilder
+from reconcile.handler import EnqueueRequestForObject, EnqueueRequestsFromMapFunc
+from reconcile.predicate import Funcs
+from reconcile.reconciler import Request
+from reconcile.source import Channel
 
 if TYPE_CHECKING:
     from controllers.operators import OperatorOptions
@@ -40,35 +50,32 @@ def parse_config(section: Mapping[str, Any]) -> RestartsOptions:
 
 def setup(manager: Manager, options: OperatorOptions) -> None:
     """Add the restarts operator's controllers and metrics to ``manager``."""
-    # Imported here: the kubectl plugin and `kreconcile agent` import this package too,
-    # and need none of the controllers.
-    from controllers.restarts.filters import (
-        InspectionRecordEvents,
-        PodRestartEvents,
-        RecordEvents,
-    )
-    from controllers.restarts.inspector import NAMESPACE, NamespaceInspector, Reinspect
-    from controllers.restarts.metrics import RestartMetrics
-    from controllers.restarts.reconciler import POD, RECORD, RestartRecordReconciler
-    from controllers.restarts.workload import WorkloadResolver
-    from reconcile.builder import ControllerBuilder
-    from reconcile.handler import EnqueueRequestForObject, EnqueueRequestsFromMapFunc
-    from reconcile.predicate import Funcs
-    from reconcile.reconciler import Request
-    from reconcile.source import Channel
-
     section = options.config
 
     def current() -> RestartsOptions:
         settings: RestartsOptions = section.current
         return settings
 
-    namespaces = options.watch_namespaces
-    records = manager.cache.get_informer(RECORD)
+    records = manager.cache.get_informer(RECORD)  # on every replica: metrics read it
     manager.registry.register(
         RestartMetrics(records, event_metric=lambda: current().restart_event_metric)
     )
-    pods = RestartRecordReconciler(
+    leading = Leading()
+    manager.add(leading)
+    _pod_controller(manager, options, current, leading)
+    _inspection_controller(manager, options, current, leading)
+
+
+def _pod_controller(
+    manager: Manager,
+    options: OperatorOptions,
+    current: Callable[[], RestartsOptions],
+    leading: Leading,
+) -> None:
+    """Pods (and their records) -> one RestartRecord per restarted pod."""
+    namespaces = options.watch_namespaces
+    records = manager.cache.get_informer(RECORD)
+    reconciler = RestartRecordReconciler(
         cache=manager.cache,
         client=manager.client,
         api_reader=manager.api_reader,
@@ -83,17 +90,19 @@ def setup(manager: Manager, options: OperatorOptions) -> None:
         .watches(RECORD, EnqueueRequestForObject(), RecordEvents(namespaces))
         .watches(expiring, None, RecordEvents(namespaces))
         .with_options(max_concurrent_reconciles=current().workers)
-        .complete(pods)
+        .complete(reconciler)
     )
+    options.config.subscribe(RecheckRetention(records.store, expiring, leading))
 
-    def recheck_retention(_options: object) -> None:
-        """A changed retention applies now to records whose pod is gone, not at the
-        deletion time computed with the old one."""
-        for record in records.store.items():
-            if (record.get("status") or {}).get("podDeletedAt"):
-                expiring.send(record)
 
-    section.subscribe(recheck_retention)
+def _inspection_controller(
+    manager: Manager,
+    options: OperatorOptions,
+    current: Callable[[], RestartsOptions],
+    leading: Leading,
+) -> None:
+    """Namespaces and inspection records -> one inspection per inspected namespace."""
+    namespaces = options.watch_namespaces
     inspector = NamespaceInspector(
         cache=manager.cache,
         client=manager.client,
@@ -121,4 +130,4 @@ def setup(manager: Manager, options: OperatorOptions) -> None:
         .watches(reload)
         .complete(inspector)
     )
-    section.subscribe(Reinspect(manager.cache, reload))
+    options.config.subscribe(Reinspect(manager.cache, reload, leading))

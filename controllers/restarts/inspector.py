@@ -1,7 +1,7 @@
 """The namespace inspection controller: one inspection record per inspected namespace.
 
 Requests are ``<namespace>/namespace-inspection``. They come from Namespaces appearing,
-inspection records appearing, every config reload (``Reinspect``), and each reconcile's
+inspection records appearing, every config reload (``reload.Reinspect``), and each reconcile's
 own ``requeue_after``: the next inspection is due ``interval`` after the
 ``lastInspectedAt`` written in status, so a restarted operator (or a new leader) keeps the
 rhythm instead of inspecting everything at once.
@@ -33,7 +33,6 @@ from reconcile.errors import AlreadyExists
 from reconcile.gvk import GroupVersionKind
 from reconcile.reconciler import Request, Result
 from reconcile.recorder import EventRecorder
-from reconcile.source import Channel
 
 __all__ = [
     "ABNORMAL",
@@ -41,7 +40,6 @@ __all__ = [
     "INSPECTION_RECORD",
     "NAMESPACE",
     "NamespaceInspector",
-    "Reinspect",
 ]
 
 log = logging.getLogger(__name__)
@@ -208,22 +206,3 @@ class NamespaceInspector:
                 "resourceVersion": meta.get("resourceVersion", ""),
             },
         }
-
-
-class Reinspect:
-    """Re-enqueues every namespace after a config reload (targets may have changed)."""
-
-    def __init__(self, cache: InformerCache, channel: Channel) -> None:
-        self._cache = cache
-        self._channel = channel
-
-    def __call__(self, _options: object) -> None:
-        namespaces = self._cache.get_informer(NAMESPACE).store.items()
-        records = self._cache.get_informer(RECORD).store.items()
-        names = {n["metadata"]["name"] for n in namespaces} | {
-            r["metadata"]["namespace"]
-            for r in records
-            if r["metadata"]["name"] == INSPECTION_RECORD
-        }
-        for name in sorted(names):
-            self._channel.send({"metadata": {"namespace": name, "name": INSPECTION_RECORD}})

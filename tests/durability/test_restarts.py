@@ -31,6 +31,7 @@ FAILURES = [
     ContainerFailure("Completed", 0),
     ContainerFailure("Error", 143, "terminated by SIGTERM"),
 ]
+TOTAL = "pod_monitor_container_restart_total"
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
@@ -175,6 +176,13 @@ def test_sigkill_loses_and_doubles_nothing_and_metrics_match_kube_state_metrics(
             "once",
         )
 
+        ksm = kube_state_metrics(client)
+        expected = {k: v for k, v in ksm.items() if v}
+        # the operator's cache may trail the API server by a moment
+        wait_for(
+            lambda: _per_container(operator.scrape(), TOTAL) == expected,
+            what="parity with kube-state-metrics",
+        )
         after = operator.scrape()
         for key, value in before.items():
             if key[0] == "pod_monitor_container_restart_total":
@@ -184,9 +192,8 @@ def test_sigkill_loses_and_doubles_nothing_and_metrics_match_kube_state_metrics(
             old, new = _per_container(before, family), _per_container(after, family)
             assert all(new[key] >= value for key, value in old.items()), family
 
-        ksm = kube_state_metrics(client)
-        ours = _per_container(after, "pod_monitor_container_restart_total")
-        assert {k: v for k, v in ksm.items() if v} == ours, "parity with kube-state-metrics"
+        ours = _per_container(after, TOTAL)
+        assert ours == expected, "parity with kube-state-metrics"
 
         client.delete(client.get(POD, "cache", "default"))
         wait_for(

@@ -19,7 +19,7 @@ def test_empty_section_gives_the_documented_defaults() -> None:
     options = parse_config({})
     assert options.retention == DEFAULT_RETENTION == 7 * 86400
     assert options.history_limit == 20
-    assert options.restart_event_metric is False
+    assert options.restart_event_metric is False and options.workers == 8
     assert options.inspection == InspectionOptions()
     assert options.inspection.window == 1800 and options.inspection.targets == ()
 
