@@ -37,6 +37,7 @@ __all__ = [
 ]
 
 OPERATORS: tuple[tuple[str, str], ...] = (
+    ("restarts", "controllers.restarts"),
     ("iolimit", "controllers.iolimit"),
     ("agentpool", "controllers.agentpool"),
 )

@@ -22,6 +22,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from crds.common import DNS_LABEL, Conditions, Name, Resource, Time
 from crds.definition import KindDefinition, PrinterColumn
 from crds.markers import (
+    JsonName,
     ListMap,
     Maximum,
     MaxItems,
@@ -296,6 +297,11 @@ class RestartRecordStatus:
 
     pod_uid: UID | None = None
     """UID of the pod currently carrying podName."""
+    previous_pod_uids: Annotated[list[UID], MaxItems(8), JsonName("previousPodUIDs")] = field(
+        default_factory=list
+    )
+    """UIDs of the earlier pods that carried podName, newest first. A late view of one of
+    them (a lagging cache) is ignored, so a recreated pod never recounts its predecessor."""
     pod_deleted_at: Time | None = None
     """When the pod was seen gone; the record is deleted a retention period later."""
     restarts: Count = 0

@@ -39,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
         pod = restart_container(client, namespace or "default", name, args.container, failure)
         count = next(
             s["restartCount"]
-            for s in pod["status"]["containerStatuses"]
+            for key in ("containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses")
+            for s in pod["status"].get(key) or []
             if s["name"] == args.container
         )
         print(

@@ -42,6 +42,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 POD = GroupVersionKind("", "v1", "Pod")
+_STATUS_LISTS = ("containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses")
+"""Where ``restart`` looks for the container: regular, init (sidecars) and ephemeral."""
 NODE = GroupVersionKind("", "v1", "Node")
 KUBELET_VERSION = "v1.32.0"
 EXIT_CODE_ANNOTATION = "kubelet.kreconcile.io/exit-code"
@@ -86,6 +88,23 @@ def _running_status(container: dict[str, Any], started: str) -> dict[str, Any]:
         "state": {"running": {"startedAt": started}},
         "lastState": {},
     }
+
+
+def _init_status(container: dict[str, Any], started: str) -> dict[str, Any]:
+    """A sidecar (restartPolicy Always) runs on; any other init container has completed."""
+    status = _running_status(container, started)
+    if container.get("restartPolicy") != "Always":
+        status["started"] = False
+        status["state"] = {
+            "terminated": {
+                "exitCode": 0,
+                "reason": "Completed",
+                "startedAt": started,
+                "finishedAt": started,
+                "containerID": status["containerID"],
+            }
+        }
+    return status
 
 
 def _conditions(now: str) -> list[dict[str, Any]]:
@@ -156,8 +175,15 @@ def restart_container(
 
     def attempt() -> dict[str, Any]:
         pod = client.get(POD, name, namespace)
-        statuses = (pod.get("status") or {}).get("containerStatuses") or []
-        status = next((s for s in statuses if s.get("name") == container), None)
+        status = next(
+            (
+                s
+                for key in _STATUS_LISTS
+                for s in (pod.get("status") or {}).get(key) or []
+                if s.get("name") == container
+            ),
+            None,
+        )
         if status is None:
             raise NotFound(
                 f'pod {namespace}/{name} has no running container "{container}"; is the pod '
@@ -302,6 +328,9 @@ class SimulatedKubelet:
             }
         )
         status.setdefault("qosClass", "BestEffort")
+        init = (pod.get("spec") or {}).get("initContainers") or []
+        if init:
+            status["initContainerStatuses"] = [_init_status(c, now) for c in init]
         self._write_status(updated, "pod start deferred")
 
     def _complete(self, pod: dict[str, Any]) -> None:

@@ -163,11 +163,7 @@ MANAGER_GRANTS = (
         ("", "events", "create"),
         ("", "events", "patch"),
         ("apps", "replicasets", "get"),
-        ("apps", "replicasets", "list"),
-        ("apps", "replicasets", "watch"),
         ("batch", "jobs", "get"),
-        ("batch", "jobs", "list"),
-        ("batch", "jobs", "watch"),
         ("kreconcile.io", "agentpools/finalizers", "update"),
     }
     | {

@@ -61,6 +61,14 @@ def test_dev_serves_kubectl_and_survives_restart(tmp_path: Path) -> None:
             timeout=30,
             what="the sample AgentPool's agent pod to be Ready",
         )
+        # the restarts operator runs in dev: the sample record's pod does not exist
+        wait_for(
+            lambda: kubectl(
+                "get", "rr", "checkout-7d9f8b6c5-x2x4q", "-o", "jsonpath={.status.podDeletedAt}"
+            ),
+            timeout=20,
+            what="the restarts operator to see the sample's pod gone",
+        )
         assert _stop_within(process, 5) < 5
         assert process.stdout is not None
         output = process.stdout.read()

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from controllers.inprocess import install_crds
 from controllers.operators import OPERATORS, Operator, OperatorOptions
 from controllers.run import RunOptions, build_manager
 from reconcile import ControllerBuilder, GroupVersionKind, ReconcilerFunc, Request, Result
@@ -31,6 +32,7 @@ def _holder(client: Client) -> str | None:
 def test_run_leads_serves_metrics_and_probes_and_stops_on_sigterm(
     kubeconfig: Path, client: Client, tmp_path: Path
 ) -> None:
+    install_crds(client)  # as a deployment has them: every operator's informers sync
     metrics, probes = free_address(), free_address()
     config = tmp_path / "operators.yaml"
     config.write_text("{}\n")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ from reconcile.apiserver.fieldmanager import (
     apply,
     fields_of,
     from_fieldsv1,
+    record_update,
     to_fieldsv1,
 )
 
@@ -131,3 +133,47 @@ def test_list_applied_empty_then_with_items_keeps_the_items() -> None:
     assert filled["spec"]["ports"] == [{"name": "http", "port": 80}]
     emptied = apply(filled, _obj(ports=[]), manager="a", force=False, schema=SCHEMA)
     assert emptied["spec"]["ports"] == []
+
+
+def _owned(obj: dict[str, Any], manager: str) -> set[tuple[str, ...]]:
+    entry = next(e for e in obj["metadata"]["managedFields"] if e["manager"] == manager)
+    return from_fieldsv1(entry["fieldsV1"])
+
+
+def test_update_of_one_item_in_a_long_list_map_moves_only_that_field() -> None:
+    old = _obj(ports=[{"name": f"p{i}", "port": i} for i in range(200)])
+    record_update(None, old, "creator", SCHEMA)
+    new = copy.deepcopy(old)
+    new["spec"]["ports"][137]["port"] = 8080
+    record_update(old, new, "editor", SCHEMA)
+    item = ("f:spec", "f:ports", 'k:{"name":"p137"}')
+    moved = _owned(new, "editor")
+    assert moved == {(*item, "f:port"), (*item, ".")}, "the field and the item's value"
+    assert moved.isdisjoint(_owned(new, "creator"))
+    assert _owned(new, "creator") == _owned(old, "creator") - moved
+
+
+def test_update_with_unhashable_list_map_keys_still_compares_items() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "spec": {
+                "type": "object",
+                "properties": {
+                    "rules": {
+                        "type": "array",
+                        "x-kubernetes-list-type": "map",
+                        "x-kubernetes-list-map-keys": ["match"],
+                        "items": {"type": "object"},
+                    }
+                },
+            }
+        },
+    }
+    old = _obj(rules=[{"match": {"a": 1}, "v": 1}, {"match": {"b": 2}, "v": 2}])
+    record_update(None, old, "creator", schema)
+    new = copy.deepcopy(old)
+    new["spec"]["rules"][1]["v"] = 3
+    record_update(old, new, "editor", schema)
+    assert {p[-1] for p in _owned(new, "editor")} == {"f:v", "."}
+    assert all('{"b":2}' in p[2] for p in _owned(new, "editor")), "the second item only"
