@@ -19,9 +19,14 @@ from reconcile.gvk import GroupVersionKind
 from tests.durability.leader_process import HEARTBEAT
 from tests.waiting import wait_for
 
-LEASE, RENEW, RETRY = 2.0, 1.5, 0.3
-CRASH_BOUND = LEASE + RETRY * 2.2 + 1.0
-"""Lease expiry seen by the standby, plus its jittered retry, plus process and heartbeat slack."""
+LEASE, RENEW, RETRY = 3.0, 2.0, 0.4
+EARLIEST_CRASH_TAKEOVER = LEASE - 2 * RETRY
+"""A standby may not take a crashed leader's Lease before it expired: the leader renewed at
+most one retry period before it died, and the heartbeat adds at most one more."""
+CRASH_LIVENESS_BOUND = 3 * LEASE + 10.0
+"""The standby must take over eventually; this bound only catches a standby that never does.
+How fast takeover is (lease + about 2.2 x retry) is measured by bench/failover.py, not here,
+so a loaded machine cannot fail the test."""
 CONFIGMAP = GroupVersionKind("", "v1", "ConfigMap")
 
 
@@ -133,8 +138,13 @@ def test_exactly_one_leader_and_graceful_handover(
     wait_for(
         lambda: writers.first_write_by("b", signalled) is not None, timeout=10, what="b to lead"
     )
-    takeover = writers.first_write_by("b", signalled) - signalled  # type: ignore[operator]
-    assert takeover < 2.0, f"graceful takeover took {takeover:.2f}s"
+    first_by_b = writers.first_write_by("b", signalled)
+    assert first_by_b is not None
+    last_by_a = max(at for who, _, at in writers.history if who == "a")
+    # A released Lease is taken at the standby's next retry; without the release the standby
+    # would have had to wait for the Lease to expire after a's last renewal.
+    gap = first_by_b - last_by_a
+    assert gap < LEASE, f"b wrote {gap:.2f}s after a's last write: it waited for an expiry"
     writers.assert_single_writer()
 
 
@@ -148,12 +158,12 @@ def test_crash_failover_within_lease_bound(
     pair["a"].wait(10)
     wait_for(
         lambda: writers.first_write_by("b", killed) is not None,
-        timeout=CRASH_BOUND + 10,
+        timeout=CRASH_LIVENESS_BOUND,
         what="b to lead",
     )
     takeover = writers.first_write_by("b", killed) - killed  # type: ignore[operator]
-    assert takeover <= CRASH_BOUND, (
-        f"crash takeover took {takeover:.2f}s (bound {CRASH_BOUND:.2f}s)"
+    assert takeover >= EARLIEST_CRASH_TAKEOVER, (
+        f"b took the Lease {takeover:.2f}s after the crash, before it could have expired"
     )
     writers.assert_single_writer()
 
