@@ -235,7 +235,7 @@ class Webhook:
                 raise
             log.exception(
                 "admission webhook panicked",
-                extra={"uid": request.uid, "kind": str(request.kind), "name": request.name},
+                extra={"uid": request.uid, "kind": str(request.kind), "object": request.name},
             )
             return errored(500, f"panic: {error} [recovered]"), True
         finally:
