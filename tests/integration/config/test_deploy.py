@@ -2,10 +2,47 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from tests.conftest import Kubectl
 from tests.integration.config.manifests import CONFIG, rendered
 
 NAMESPACE_LINE = "namespace/kreconcile-system"
+
+
+def _third_party_crd(group: str, kind: str, plural: str) -> dict[str, Any]:
+    """A minimal CRD for a kind config/default uses but another project installs."""
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.{group}"},
+        "spec": {
+            "group": group,
+            "scope": "Namespaced",
+            "names": {"plural": plural, "singular": kind.lower(), "kind": kind},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "x-kubernetes-preserve-unknown-fields": True,
+                        }
+                    },
+                }
+            ],
+        },
+    }
+
+
+CERT_MANAGER_CRDS = [
+    _third_party_crd("cert-manager.io", "Certificate", "certificates"),
+    _third_party_crd("cert-manager.io", "Issuer", "issuers"),
+]
+"""cert-manager's kinds (config/certmanager); a cluster gets them from cert-manager."""
 
 
 def _lines(output: str) -> list[str]:
@@ -15,6 +52,8 @@ def _lines(output: str) -> list[str]:
 def test_dry_run_then_apply_twice_then_delete(kubectl: Kubectl) -> None:
     default = str(CONFIG / "default")
     objects = len(rendered())
+    kubectl("apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List",
+                                                  "items": CERT_MANAGER_CRDS}))  # fmt: skip
 
     # As on kube-apiserver, a dry-run create in a namespace that does not exist yet is
     # refused (NamespaceLifecycle admission runs in dry-run too): the namespace comes first.

@@ -264,7 +264,7 @@ def test_failure_policy_decides_when_the_webhook_is_down(cluster: WebhookCluster
     )
     refused = cluster.kubectl.run("apply", "-f", "-", input=_configmap("a", namespace), check=False)
     assert refused.returncode != 0
-    assert "Internal error occurred: failed calling webhook \"down.example.com\"" in refused.stderr
+    assert 'Internal error occurred: failed calling webhook "down.example.com"' in refused.stderr
     assert "connect: connection refused" in refused.stderr
     cluster.configure(
         "Validating",
