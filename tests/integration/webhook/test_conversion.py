@@ -30,7 +30,7 @@ def _schema(spec: dict[str, Any]) -> dict[str, Any]:
 
 _STRING = {"type": "string"}
 _STRINGS = {"type": "array", "items": _STRING}
-_WIDGETS = {
+_WIDGETS: dict[str, Any] = {
     "apiVersion": "apiextensions.k8s.io/v1",
     "kind": "CustomResourceDefinition",
     "metadata": {"name": "widgets.example.com"},

@@ -71,7 +71,7 @@ class Load:
                         "apiVersion": "v1",
                         "kind": "ConfigMap",
                         "metadata": {"name": f"c{index}", "namespace": self.namespace},
-                    }  # fmt: skip
+                    }
                 )
                 self.passed += 1
             except Exception as error:  # every failure is the test's finding

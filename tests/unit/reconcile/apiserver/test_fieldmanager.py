@@ -7,8 +7,10 @@ import pytest
 from reconcile.apiserver.fieldmanager import (
     ApplyConflict,
     apply,
+    changed_fields,
     fields_of,
     from_fieldsv1,
+    record_update,
     to_fieldsv1,
 )
 
@@ -121,3 +123,15 @@ def test_an_update_owns_only_the_list_map_items_it_changed() -> None:
     assert owners["editor"] == {(*item, "."), (*item, "f:port")}
     assert ("f:spec", "f:ports", 'k:{"name":"p150"}', "f:port") not in owners["creator"]
     assert ("f:spec", "f:ports", 'k:{"name":"p151"}', "f:port") in owners["creator"]
+
+
+def test_fields_a_webhook_changed_move_to_the_webhook() -> None:
+    obj: dict[str, Any] = {"metadata": {"name": "a"}, "spec": {"a": 1}}
+    record_update(None, obj, "kubectl", None)
+    before = {**obj, "spec": {"a": 1}}
+    obj["spec"] = {"a": 2, "b": 3}  # a webhook changed a and added b
+    changed = changed_fields(before, obj, None)
+    assert changed == {("f:spec", "f:a"), ("f:spec", "f:b")}
+    record_update(None, obj, "mutator", None, changed=changed)
+    owners = {e["manager"]: from_fieldsv1(e["fieldsV1"]) for e in obj["metadata"]["managedFields"]}
+    assert owners == {"mutator": {("f:spec", "f:a"), ("f:spec", "f:b")}}
