@@ -281,6 +281,10 @@ class WebhookServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
             timeout = idle_timeout
+            # One segment per answer: headers and body written separately would meet the
+            # peer's delayed ACK (Nagle), 40 ms per request on a kept-alive connection.
+            disable_nagle_algorithm = True
+            wbufsize = -1
 
             def do_POST(self) -> None:
                 path = urlparse(self.path).path
