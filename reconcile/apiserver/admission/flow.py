@@ -110,11 +110,9 @@ class AdmissionFlow:
             name=target.name,
             subresource=target.subresource,
         )
-        for operation in _OPERATIONS:
-            probe.operation = operation
-            if self.webhooks.any_rules_match(probe) or self.policies.any_rules_match(probe):
-                return True
-        return False
+        return self.webhooks.any_rules_match(probe, _OPERATIONS) or (
+            self.policies.any_rules_match(probe, _OPERATIONS)
+        )
 
     async def serve(
         self,

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconcile.apiserver.auth.user import UserInfo
+from reconcile.apiserver.registry import Registry
 from reconcile.apiserver.resources import ResourceInfo
 from reconcile.apiserver.status import StatusError
 from reconcile.apiserver.storage import Store
@@ -25,6 +26,7 @@ from reconcile.labels import selector_from_label_selector
 
 __all__ = [
     "Attributes",
+    "Equivalents",
     "namespace_matches",
     "object_matches",
     "rule_matches",
@@ -152,3 +154,35 @@ def object_matches(selector: Mapping[str, Any] | None, attributes: Attributes) -
         obj is not None and selector_matches(selector, _labels(obj))
         for obj in (attributes.obj, attributes.old)
     )
+
+
+class Equivalents:
+    """The served versions a rule may match a request through (``matchPolicy``).
+
+    ``Exact`` matches the request's own version only; ``Equivalent`` (the default) also
+    every other served version of the same resource, so a webhook registered for
+    ``v1alpha1`` still sees objects written through ``v1beta1``. Cached per registry
+    generation: requests ask on every write.
+    """
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+        self._generation = -1
+        self._cache: dict[tuple[str, str, str], list[ResourceInfo]] = {}
+
+    def of(self, info: ResourceInfo, match_policy: str | None) -> list[ResourceInfo]:
+        if match_policy == "Exact":
+            return [info]
+        if self._generation != self._registry.generation:
+            self._cache.clear()
+            self._generation = self._registry.generation
+        key = (info.group, info.resource, info.version)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = [info] + [
+                other
+                for other in self._registry
+                if (other.group, other.resource) == (info.group, info.resource)
+                and other.version != info.version
+            ]
+        return found

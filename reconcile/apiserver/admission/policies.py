@@ -28,6 +28,7 @@ from reconcile.apiserver.admission.configurations import BINDINGS, POLICIES
 from reconcile.apiserver.admission.expressions import CELError, evaluate, to_cel
 from reconcile.apiserver.admission.matching import (
     Attributes,
+    Equivalents,
     namespace_matches,
     object_matches,
     rule_matches,
@@ -58,6 +59,7 @@ class PolicyEvaluator:
     def __init__(self, store: Store, registry: Registry) -> None:
         self._store = store
         self._registry = registry
+        self._equivalents = Equivalents(registry)
 
     def _bindings(self) -> Iterable[tuple[dict[str, Any], dict[str, Any]]]:
         policies = {s.obj["metadata"]["name"]: s.obj for s in self._store.list_objects(POLICIES)}
@@ -66,10 +68,13 @@ class PolicyEvaluator:
             if policy is not None:
                 yield policy, stored.obj
 
-    def any_rules_match(self, attributes: Attributes) -> bool:
+    def any_rules_match(self, attributes: Attributes, operations: tuple[str, ...]) -> bool:
+        """Cheap pre-check: could any binding concern this request (rules only)?"""
         for policy, binding in self._bindings():
-            if self._matches(policy, binding, attributes, rules_only=True):
-                return True
+            for operation in operations:
+                attributes.operation = operation
+                if self._matches(policy, binding, attributes, rules_only=True):
+                    return True
         return False
 
     # matching
@@ -101,7 +106,7 @@ class PolicyEvaluator:
     ) -> bool:
         rules = constraint.get("resourceRules")
         if rules or not narrowing:
-            infos = self._equivalents(attributes.info, constraint)
+            infos = self._equivalents.of(attributes.info, constraint.get("matchPolicy"))
             if not any(self._named_rule(r, attributes, i) for r in rules or [] for i in infos):
                 return False
         excluded = constraint.get("excludeResourceRules") or []
@@ -117,16 +122,6 @@ class PolicyEvaluator:
     def _named_rule(rule: dict[str, Any], attributes: Attributes, info: ResourceInfo) -> bool:
         names = rule.get("resourceNames") or []
         return rule_matches(rule, attributes, info) and (not names or attributes.name in names)
-
-    def _equivalents(self, info: ResourceInfo, constraint: dict[str, Any]) -> list[ResourceInfo]:
-        if constraint.get("matchPolicy") == "Exact":
-            return [info]
-        return [info] + [
-            other
-            for other in self._registry
-            if (other.group, other.resource) == (info.group, info.resource)
-            and other.version != info.version
-        ]
 
     # evaluation
 

@@ -30,6 +30,7 @@ from reconcile.apiserver.admission.configurations import MUTATING, VALIDATING
 from reconcile.apiserver.admission.expressions import CELError, evaluate, to_cel
 from reconcile.apiserver.admission.matching import (
     Attributes,
+    Equivalents,
     namespace_matches,
     object_matches,
     rules_match,
@@ -131,32 +132,25 @@ class WebhookDispatcher:
         self, store: Store, registry: Registry, caller: WebhookCaller, convert: Convert
     ) -> None:
         self._store = store
-        self._registry = registry
+        self._equivalents = Equivalents(registry)
         self._caller = caller
         self._convert = convert
         self._mutating = _Index(MUTATING, mutating=True)
         self._validating = _Index(VALIDATING, mutating=False)
 
-    def any_rules_match(self, attributes: Attributes) -> bool:
+    def any_rules_match(self, attributes: Attributes, operations: tuple[str, ...]) -> bool:
         """Cheap pre-check: could any webhook concern this request (rules only)?"""
-        for hook in [*self._mutating.hooks(self._store), *self._validating.hooks(self._store)]:
-            for info in self._equivalents(attributes.info, hook):
-                if rules_match(hook.spec.get("rules") or [], attributes, info):
-                    return True
+        hooks = [*self._mutating.hooks(self._store), *self._validating.hooks(self._store)]
+        for hook in hooks:
+            rules = hook.spec.get("rules") or []
+            for info in self._equivalents.of(attributes.info, hook.spec.get("matchPolicy")):
+                for operation in operations:
+                    attributes.operation = operation
+                    if rules_match(rules, attributes, info):
+                        return True
         return False
 
     # selection
-
-    def _equivalents(self, info: ResourceInfo, hook: Hook) -> list[ResourceInfo]:
-        if hook.spec.get("matchPolicy") == "Exact":
-            return [info]
-        others = [
-            other
-            for other in self._registry
-            if (other.group, other.resource) == (info.group, info.resource)
-            and other.version != info.version
-        ]
-        return [info, *others]
 
     def _invocation(self, hook: Hook, attributes: Attributes) -> _Invocation | None:
         spec = hook.spec
@@ -164,7 +158,7 @@ class WebhookDispatcher:
             return None
         if not object_matches(spec.get("objectSelector"), attributes):
             return None
-        for info in self._equivalents(attributes.info, hook):
+        for info in self._equivalents.of(attributes.info, spec.get("matchPolicy")):
             if rules_match(spec.get("rules") or [], attributes, info):
                 return _Invocation(hook, info)
         return None

@@ -391,3 +391,21 @@ def test_configurations_are_defaulted_and_checked(cluster: WebhookCluster, tmp_p
         "webhooks[0].timeoutSeconds", "webhooks[0].matchConditions[0].expression",
     ):  # fmt: skip
         assert f"{field}:" in refused.stderr, refused.stderr
+
+
+def test_a_scale_rule_sees_the_scale_and_not_the_resource(cluster: WebhookCluster) -> None:
+    namespace = cluster.namespace("scale")
+    rule = {"operations": ["UPDATE"], "apiGroups": ["apps"], "apiVersions": ["v1"],
+            "resources": ["deployments/scale"]}  # fmt: skip
+    cluster.configure("Validating", "scale", cluster.webhook("scale.example.com", "/deny",
+                                                            scope=namespace, rules=[rule]))  # fmt: skip
+    kubectl = cluster.kubectl
+    kubectl("create", "deployment", "web", "--image=nginx", "-n", namespace)
+    assert "patched" in kubectl("patch", "deployment", "web", "-n", namespace,
+                               "-p", '{"spec":{"replicas":2}}')  # fmt: skip
+    refused = kubectl.run("scale", "deployment", "web", "-n", namespace, "--replicas=3",
+                          check=False)  # fmt: skip
+    assert 'admission webhook "scale.example.com" denied the request' in refused.stderr
+    replicas = kubectl("get", "deployment", "web", "-n", namespace, "-o",
+                       "jsonpath={.spec.replicas}")  # fmt: skip
+    assert replicas == "2"
