@@ -33,6 +33,7 @@ from prometheus_client import CollectorRegistry
 
 from reconcile.gvk import GroupVersionKind
 from reconcile.healthz import Checker
+from reconcile.metrics.server import send
 from reconcile.reload import CertWatcher
 from reconcile.webhook.metrics import WebhookMetrics
 from reconcile.webhook.options import WebhookServerOptions
@@ -322,11 +323,7 @@ class WebhookServer:
                 self._send(reply.status, kind, reply.body)
 
             def _send(self, status: int, content_type: str, body: bytes) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                send(self, status, content_type, body)
 
             def log_message(self, format: str, *args: object) -> None:
                 """Every admission request would be a line; the metrics count them instead."""

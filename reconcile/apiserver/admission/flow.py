@@ -146,8 +146,7 @@ class AdmissionFlow:
             if method == "PATCH" and target.name:
                 return await self._patch(request, info, target, raw, options, user)
         except StatusError as error:
-            if options.warnings:
-                error.headers["Warning"] = ", ".join(warning_value(w) for w in options.warnings)
+            _attach(error, options.warnings)
             raise
         raise method_not_allowed(f"{method} is not supported on {request.path}")
 
@@ -348,8 +347,7 @@ class AdmissionFlow:
                 info, target.namespace or "", target.name, body, user, warnings
             )
         except StatusError as error:
-            if warnings:
-                error.headers["Warning"] = ", ".join(warning_value(w) for w in warnings)
+            _attach(error, warnings)
             raise
         response = delete_response(info, stored, gone, await self._answer(info, stored))
         for warning in warnings:
@@ -463,6 +461,12 @@ class AdmissionFlow:
         if webhook_converted(info) and stored.obj.get("apiVersion") != info.api_version:
             return encode(await self.versions.one(stored.obj, info))
         return raw_for(info, stored)
+
+
+def _attach(error: StatusError, warnings: list[str]) -> None:
+    """Send the warnings gathered so far with the refusal (one header, comma-separated)."""
+    if warnings:
+        error.headers["Warning"] = ", ".join(warning_value(w) for w in warnings)
 
 
 def _pins_resource_version(kind: str, raw: bytes) -> bool:

@@ -3,46 +3,21 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from tests.conftest import Kubectl
+from tests.integration.apiserver.manifests import crd
 from tests.integration.config.manifests import CONFIG, rendered
 
 NAMESPACE_LINE = "namespace/kreconcile-system"
 
 
-def _third_party_crd(group: str, kind: str, plural: str) -> dict[str, Any]:
-    """A minimal CRD for a kind config/default uses but another project installs."""
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"{plural}.{group}"},
-        "spec": {
-            "group": group,
-            "scope": "Namespaced",
-            "names": {"plural": plural, "singular": kind.lower(), "kind": kind},
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "x-kubernetes-preserve-unknown-fields": True,
-                        }
-                    },
-                }
-            ],
-        },
-    }
-
-
+_ANY = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
 CERT_MANAGER_CRDS = [
-    _third_party_crd("cert-manager.io", "Certificate", "certificates"),
-    _third_party_crd("cert-manager.io", "Issuer", "issuers"),
+    crd("cert-manager.io", "certificates", "Certificate", _ANY),
+    crd("cert-manager.io", "issuers", "Issuer", _ANY),
 ]
-"""cert-manager's kinds (config/certmanager); a cluster gets them from cert-manager."""
+"""Minimal CRDs of cert-manager's kinds (config/certmanager); cert-manager installs the real
+ones in a cluster."""
 
 
 def _lines(output: str) -> list[str]:

@@ -27,41 +27,28 @@ from reconcile.webhook import (
     patch_response,
     request_from_context,
 )
+from tests.integration.apiserver.manifests import crd
 from tests.integration.webhook.cluster import WebhookCluster, free_port
 
 GADGET = GroupVersionKind("example.com", "v1", "Gadget")
-GADGET_CRD: dict[str, Any] = {
-    "apiVersion": "apiextensions.k8s.io/v1",
-    "kind": "CustomResourceDefinition",
-    "metadata": {"name": "gadgets.example.com"},
-    "spec": {
-        "group": "example.com",
-        "scope": "Namespaced",
-        "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget"},
-        "versions": [
-            {
-                "name": "v1",
-                "served": True,
-                "storage": True,
-                "schema": {
-                    "openAPIV3Schema": {
-                        "type": "object",
-                        "properties": {
-                            "spec": {
-                                "type": "object",
-                                "properties": {
-                                    "size": {"type": "integer"},
-                                    "color": {"type": "string"},
-                                    "tier": {"type": "string"},
-                                },
-                            }
-                        },
-                    }
+GADGET_CRD = crd(
+    "example.com",
+    "gadgets",
+    "Gadget",
+    {
+        "type": "object",
+        "properties": {
+            "spec": {
+                "type": "object",
+                "properties": {
+                    "size": {"type": "integer"},
+                    "color": {"type": "string"},
+                    "tier": {"type": "string"},
                 },
             }
-        ],
+        },
     },
-}
+)
 
 
 class GadgetValidator:

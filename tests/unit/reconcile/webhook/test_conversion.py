@@ -66,7 +66,7 @@ def _review(objects: list[dict[str, Any]], desired: str) -> bytes:
             "apiVersion": "apiextensions.k8s.io/v1",
             "kind": "ConversionReview",
             "request": {"uid": "r1", "desiredAPIVersion": desired, "objects": objects},
-        }  # fmt: skip
+        }
     ).encode()
 
 

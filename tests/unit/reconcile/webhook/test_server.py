@@ -29,7 +29,7 @@ REVIEW = json.dumps(
         "apiVersion": "admission.k8s.io/v1",
         "kind": "AdmissionReview",
         "request": {"uid": "u", "operation": "CREATE", "object": {"metadata": {"name": "x"}}},
-    }  # fmt: skip
+    }
 ).encode()
 
 
@@ -70,7 +70,7 @@ def running(
         assert not thread.is_alive()
 
 
-def test_serves_reviews_on_one_kept_alive_connection(running) -> None:  # type: ignore[no-untyped-def]
+def test_serves_reviews_on_one_kept_alive_connection(running) -> None:
     server, context, registry = running
     assert server.port is not None
     connection = http.client.HTTPSConnection("127.0.0.1", server.port, context=context)
@@ -121,7 +121,7 @@ def test_stop_closes_open_connections_and_joins_every_thread(certs: tuple[Path, 
 
 def test_missing_certificate_fails_start_naming_the_file(tmp_path: Path) -> None:
     server = WebhookServer(WebhookServerOptions(host="127.0.0.1", port=0, cert_dir=str(tmp_path)))
-    with pytest.raises(ConfigError, match="tls.crt"):
+    with pytest.raises(ConfigError, match=r"tls\.crt"):
         server.start(threading.Event())
 
 
