@@ -225,6 +225,21 @@ def test_mutating_webhook_defaults_appear_and_are_owned_by_the_webhook(
     assert "f:tier" not in kubectl_fields["f:spec"]
     assert "f:size" in kubectl_fields["f:spec"]
 
+    cluster.kubectl(
+        "apply", "--server-side", "-f", "-", input=_gadget("applied", namespace, size=1)
+    )
+    applied = json.loads(
+        cluster.kubectl(
+            "get", "gadget", "applied", "-n", namespace, "-o", "json", "--show-managed-fields"
+        )
+    )
+    assert applied["spec"] == {"size": 1, "tier": "standard"}
+    entries = {
+        (e["manager"], e["operation"]): e["fieldsV1"] for e in applied["metadata"]["managedFields"]
+    }
+    assert entries[("kubectl", "Apply")]["f:spec"] == {"f:size": {}}
+    assert entries[("mgadget.example.com", "Update")] == {"f:spec": {"f:tier": {}}}
+
 
 def test_warnings_reach_kubectl(cluster: WebhookCluster) -> None:
     namespace = cluster.namespace("warn")
