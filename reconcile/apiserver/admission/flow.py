@@ -13,8 +13,9 @@ awaits network calls, so a write here is prepared, admitted, and committed with
 unless the client named the resourceVersion it wrote against (409). Fields a mutating
 webhook set are recorded in ``managedFields`` under the webhook's name, so ownership says
 who set them (kube-apiserver 1.32 updates managedFields before mutating admission and
-leaves such fields without an owner; this is the one place the server differs on purpose). Warnings of webhooks and policies reach the client in ``Warning`` headers,
-with the error too when the request is refused.
+leaves such fields without an owner; this is the one place the server differs on purpose).
+Warnings of webhooks and policies reach the client in ``Warning`` headers, with the error
+too when the request is refused.
 
 Objects of a CRD converted by webhook are admitted in the request's version and stored in
 the storage version (``crdconversion.py``); the answer is converted back.
