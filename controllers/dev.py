@@ -4,9 +4,11 @@ Starts the embedded API server with its state in ``--state-dir`` (sqlite, so obj
 a restart of ``kreconcile dev``), its controllers (Deployments, ReplicaSets, Jobs,
 DaemonSets, ServiceAccounts) and a simulated kubelet with a few nodes, installs the
 kreconcile.io CRDs, runs the manager with every operator and one node agent per simulated
-node in this process (``controllers.inprocess``), writes a kubeconfig there and prints how
-to use it. The server speaks TLS: its CA, serving certificate and admin token live
-under ``apiserver/pki``, and the kubeconfig trusts the CA and authenticates as the admin.
+node in this process (``controllers.inprocess``), serves the operators' admission webhooks
+with a self-signed certificate and registers them (``controllers.devwebhooks``), writes a
+kubeconfig there and prints how to use it. The server speaks TLS: its CA, serving
+certificate and admin token live under ``apiserver/pki``, and the kubeconfig trusts the CA
+and authenticates as the admin.
 Ctrl-C (SIGINT) or SIGTERM stops everything within a few seconds.
 """
 
@@ -17,6 +19,7 @@ import logging
 import threading
 from pathlib import Path
 
+from controllers.devwebhooks import register, write_certificate
 from controllers.inprocess import InProcessManagers, install_crds
 from controllers.operators import load_operators
 from reconcile.apiserver import APIServer, ServerOptions
@@ -89,6 +92,8 @@ def _start_operators(
 ) -> tuple[InProcessManagers, list[str]]:
     """Install the CRDs, then run the manager and one agent per node until ``stop``."""
     install_crds(client)
+    cert_dir = state / "webhook-certs"
+    ca_pem = write_certificate(cert_dir)
     failed: list[str] = []
 
     def on_error(name: str, _error: BaseException) -> None:
@@ -102,9 +107,13 @@ def _start_operators(
         cgroup_dir=state / "cgroup",
         config_path=Path(args.config) if args.config else None,
         metrics_bind_address=args.metrics_bind_address,
+        webhook_cert_dir=cert_dir,
         on_error=on_error,
     )
     managers.start(stop)
+    manager = managers.managers[0][1]
+    if manager.serves_webhooks:
+        register(client, manager.webhook_server, ca_pem, timeout=30)
     return managers, failed
 
 

@@ -29,6 +29,7 @@ from crds import DEFINITIONS
 from reconcile.client import Client, RestConfig
 from reconcile.gvk import GroupVersionKind
 from reconcile.manager import Manager, ManagerOptions
+from reconcile.webhook.options import WebhookServerOptions
 
 __all__ = ["FIELD_MANAGER", "InProcessManagers", "install_crds"]
 
@@ -72,9 +73,12 @@ class InProcessManagers:
         cgroup_dir: Path,
         config_path: Path | None = None,
         metrics_bind_address: str = "0",
+        webhook_cert_dir: Path | None = None,
         on_error: Callable[[str, BaseException], None] | None = None,
     ) -> None:
-        """Builds every manager now: a bad config file raises ConfigError here."""
+        """Builds every manager now: a bad config file raises ConfigError here. With
+        ``webhook_cert_dir`` the manager serves the operators' webhooks on a free loopback
+        port with the certificate found there."""
         self._on_error = on_error
         self._threads: list[threading.Thread] = []
         manager = build_manager(
@@ -84,6 +88,13 @@ class InProcessManagers:
                     metrics_bind_address=metrics_bind_address,
                     health_probe_bind_address="0",
                     leader_election=False,
+                    webhook_server=(
+                        WebhookServerOptions(
+                            host="127.0.0.1", port=0, cert_dir=str(webhook_cert_dir)
+                        )
+                        if webhook_cert_dir is not None
+                        else None
+                    ),
                 ),
                 config_path=config_path,
             ),

@@ -26,6 +26,7 @@ from reconcile.cache import CacheOptions
 from reconcile.client import RestConfig
 from reconcile.log import setup_logging
 from reconcile.manager import Manager, ManagerOptions
+from reconcile.webhook.options import DEFAULT_PORT, WebhookServerOptions
 
 __all__ = [
     "DEFAULT_LEADER_ELECTION_ID",
@@ -87,6 +88,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=(),
         help="comma-separated namespaces to act in (default: all)",
     )
+    _add_webhook_flags(parser)
+
+
+def _add_webhook_flags(parser: argparse.ArgumentParser) -> None:
+    """kubebuilder's webhook flags: a certificate directory turns the webhook server on."""
+    parser.add_argument(
+        "--webhook-cert-path",
+        default=None,
+        help="directory holding the webhook serving certificate; set, it serves the "
+        "operators' admission webhooks on --webhook-port (default: no webhooks)",
+    )
+    parser.add_argument(
+        "--webhook-cert-name", default="tls.crt", help="certificate file name (default: tls.crt)"
+    )
+    parser.add_argument(
+        "--webhook-cert-key", default="tls.key", help="key file name (default: tls.key)"
+    )
+    parser.add_argument(
+        "--webhook-port", type=int, default=DEFAULT_PORT, help=f"default: {DEFAULT_PORT}"
+    )
+
+
+def _webhook_options(args: argparse.Namespace) -> WebhookServerOptions | None:
+    """The webhook server the flags ask for, or None without --webhook-cert-path."""
+    if not args.webhook_cert_path:
+        return None
+    return WebhookServerOptions(
+        port=args.webhook_port,
+        cert_dir=args.webhook_cert_path,
+        cert_name=args.webhook_cert_name,
+        key_name=args.webhook_cert_key,
+    )
 
 
 def leader_election_namespace(flag: str | None) -> str:
@@ -120,6 +153,7 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
             leader_election_namespace(args.leader_election_namespace) if args.leader_elect else ""
         ),
         cache=CacheOptions(namespace=namespaces[0] if len(namespaces) == 1 else None),
+        webhook_server=_webhook_options(args),
     )
     return RunOptions(
         manager=manager,

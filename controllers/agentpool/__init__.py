@@ -8,7 +8,8 @@ nothing in it, and scaling waits until the ledger matches the live pods (see
 Modules: ``ledger`` (slot operations on raw status dicts), ``pods`` (pod template, names,
 observed state), ``autoscaler`` (desired replicas, scale-down choice), ``status`` (pure:
 observed state -> next status and actions), ``reconciler`` (I/O in a safe order), ``slots``
-(the claim API), ``cli``, ``metrics``, ``options``.
+(the claim API), ``cli``, ``metrics``, ``options``, ``webhook`` (the validating webhook that
+refuses spec changes stranding busy slots).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ CONTROLLER_NAME = "agentpool"
 
 
 def setup(manager: Manager, options: OperatorOptions) -> None:
-    """Add the AgentPool controller (``for_(AgentPool).owns(Pod)``) to ``manager``."""
+    """Add the AgentPool controller (``for_(AgentPool).owns(Pod)``) to ``manager``, and
+    its validating webhook when the manager serves webhooks."""
     from controllers.agentpool.metrics import AgentPoolMetrics
     from controllers.agentpool.pods import POD
     from controllers.agentpool.reconciler import AgentPoolReconciler
@@ -58,3 +60,7 @@ def setup(manager: Manager, options: OperatorOptions) -> None:
         )
     builder.with_options(max_concurrent_reconciles=config.max_concurrent_reconciles)
     builder.complete(reconciler)
+    if manager.serves_webhooks:
+        from controllers.agentpool.webhook import setup_webhook
+
+        setup_webhook(manager)

@@ -68,4 +68,8 @@ def setup(manager: Manager, options: OperatorOptions) -> IOLimitPolicyReconciler
         reconciler
     )
     manager.registry.register(ThrottleCollector(reconciler.cached_policies))
+    if manager.serves_webhooks:
+        from controllers.iolimit.webhook import setup_webhook
+
+        setup_webhook(manager)
     return reconciler

@@ -46,7 +46,7 @@ from reconcile.apiserver.status import (
 from reconcile.apiserver.storage import Store, Stored
 from reconcile.apiserver.validation import check_kind, check_name
 
-__all__ = ["API", "WriteOptions", "now_rfc3339"]
+__all__ = ["API", "Stale", "WriteOptions", "now_rfc3339"]
 
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 """kube's generateName alphabet: no vowels (no words), no easily confused characters."""
@@ -71,6 +71,10 @@ class WriteOptions:
     warnings: list[str] = field(default_factory=list)
 
 
+class Stale(Exception):
+    """The stored object changed between preparing a write and committing it."""
+
+
 def _spec_view(obj: dict[str, Any], *, has_status: bool) -> dict[str, Any]:
     skip = {"metadata", "status"} if has_status else {"metadata"}
     return {k: v for k, v in obj.items() if k not in skip}
@@ -87,7 +91,16 @@ def _comparable(obj: dict[str, Any]) -> dict[str, Any]:
     return {**obj, "metadata": meta}
 
 
-_GENERATION_GROUPS = frozenset({"apps", "batch", "autoscaling", "policy", "apiextensions.k8s.io"})
+_GENERATION_GROUPS = frozenset(
+    {
+        "apps",
+        "batch",
+        "autoscaling",
+        "policy",
+        "apiextensions.k8s.io",
+        "admissionregistration.k8s.io",
+    }
+)
 _GENERATION_RESOURCES = frozenset({("", "replicationcontrollers")})
 _GENERATE_NAME_ATTEMPTS = 8
 """kube-apiserver retries a generated name that collides (RetryGenerateName) a few times."""
@@ -291,9 +304,12 @@ class API:
         *,
         subresource: str = "",
         require_rv: bool | None = None,
+        current: Stored | None = None,
     ) -> Stored:
+        """``current`` is the stored object in ``info``'s version when the caller converted
+        it (a conversion webhook); None reads it from the store."""
         check_kind(info, obj)
-        current = self.get_stored(info, namespace, name)
+        current = current or self.get_stored(info, namespace, name)
         meta = obj.get("metadata")
         if not isinstance(meta, dict):
             meta = obj["metadata"] = {}
@@ -411,6 +427,33 @@ class API:
             assert removed is not None
             return removed
         return self._commit(info, new, created=False, dry_run=options.dry_run)
+
+    # two-phase writes (asynchronous admission)
+
+    def commit(self, info: ResourceInfo, obj: dict[str, Any], *, base_rv: int | None) -> Stored:
+        """Store ``obj``, prepared by a dry-run ``create`` (``base_rv`` None) or ``update``
+        of the object at revision ``base_rv``, after admission ran outside the event loop
+        step that prepared it. Raises ``Stale`` when the object changed meanwhile (the
+        caller prepares again, or answers 409 if the client named a resourceVersion)."""
+        meta = obj["metadata"]
+        name = meta["name"]
+        namespace = meta.get("namespace", "") if info.namespaced else ""
+        existing = self.store.get(self.key(info), namespace, name)
+        if base_rv is None:
+            if existing is not None:
+                raise already_exists(info, name)
+            self._check_namespace(info, namespace, name)
+            return self.store.put(self.key(info), obj, created=True)
+        if existing is None:
+            raise not_found(info, name)
+        if existing.rv != base_rv:
+            raise Stale(name)
+        stored = self.store.put(self.key(info), obj, created=False)
+        if meta.get("deletionTimestamp") and not meta.get("finalizers"):
+            removed = self.store.remove(self.key(info), namespace, name)
+            assert removed is not None
+            return removed
+        return stored
 
     # delete
 

@@ -23,12 +23,28 @@ from reconcile.apiserver.resources import ResourceInfo
 from reconcile.apiserver.scale import to_scale, update_scale
 from reconcile.apiserver.status import StatusError, bad_request
 
-__all__ = ["serve_patch"]
+__all__ = ["applied_body", "patch_type", "patched", "serve_patch", "server_side_apply"]
 
 _UNSUPPORTED_STRATEGIC = (
     "the body of the request was in an unknown format - accepted media types include: "
     "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"
 )
+
+
+def patch_type(request: web.Request) -> str:
+    """The request's patch format (its media type)."""
+    return (request.content_type or "").split(";")[0].strip()
+
+
+def patched(kind: str, info: ResourceInfo, original: dict[str, Any], raw: bytes) -> dict[str, Any]:
+    """``original`` with the patch applied; the Status kube-apiserver answers when it fails."""
+    if kind == STRATEGIC_MERGE_PATCH and info.custom:
+        raise StatusError(415, "UnsupportedMediaType", _UNSUPPORTED_STRATEGIC)
+    try:
+        return apply_patch(kind, original, raw)
+    except PatchError as error:
+        reason = {400: "BadRequest", 415: "UnsupportedMediaType"}.get(error.code, "Invalid")
+        raise StatusError(error.code, reason, error.message) from error
 
 
 def serve_patch(
@@ -40,31 +56,24 @@ def serve_patch(
     raw: bytes,
     options: WriteOptions,
 ) -> web.Response:
-    patch_type = (request.content_type or "").split(";")[0].strip()
-    if patch_type == APPLY_PATCH:
+    kind = patch_type(request)
+    if kind == APPLY_PATCH:
         return _apply(api, request, info, namespace, name, raw, options)
     current = api.get_stored(info, namespace, name)
-    if patch_type == STRATEGIC_MERGE_PATCH and info.custom:
-        raise StatusError(415, "UnsupportedMediaType", _UNSUPPORTED_STRATEGIC)
     scale = options.subresource == "scale"
     view = from_storage(info, current.obj)
-    original = to_scale(info, view) if scale else view
-    try:
-        patched = apply_patch(patch_type, original, raw)
-    except PatchError as error:
-        reason = {400: "BadRequest", 415: "UnsupportedMediaType"}.get(error.code, "Invalid")
-        raise StatusError(error.code, reason, error.message) from error
+    patched_view = patched(kind, info, to_scale(info, view) if scale else view, raw)
     if scale:
-        return json_response(update_scale(api, info, namespace, name, patched, options))
-    patched.setdefault("metadata", {})
-    if not patched["metadata"].get("resourceVersion"):
-        patched["metadata"]["resourceVersion"] = current.obj["metadata"]["resourceVersion"]
+        return json_response(update_scale(api, info, namespace, name, patched_view, options))
+    patched_view.setdefault("metadata", {})
+    if not patched_view["metadata"].get("resourceVersion"):
+        patched_view["metadata"]["resourceVersion"] = current.obj["metadata"]["resourceVersion"]
     options.patching = True
     stored = api.update(
         info,
         namespace,
         name,
-        to_storage(info, patched),
+        to_storage(info, patched_view),
         options,
         subresource=options.subresource,
         require_rv=False,
@@ -72,34 +81,33 @@ def serve_patch(
     return json_response(from_storage(info, stored.obj), 200, options.warnings)
 
 
-def _applied_body(raw: bytes) -> dict[str, Any]:
+def applied_body(
+    request: web.Request, info: ResourceInfo, namespace: str, name: str, raw: bytes
+) -> dict[str, Any]:
+    """The applied configuration of a server-side apply, named by the URL."""
+    if not request.query.get("fieldManager"):
+        raise bad_request("PATCH, fieldManager is required for apply requests")
     try:
         applied = yaml.safe_load(raw)
     except yaml.YAMLError as exc:
         raise bad_request(f"error decoding YAML: {exc}") from exc
     if not isinstance(applied, dict):
         raise bad_request("the applied configuration must be an object")
-    return applied
-
-
-def _apply(
-    api: API,
-    request: web.Request,
-    info: ResourceInfo,
-    namespace: str,
-    name: str,
-    raw: bytes,
-    options: WriteOptions,
-) -> web.Response:
-    """Server-side apply: merge the applied configuration as ``fieldManager``."""
-    if not request.query.get("fieldManager"):
-        raise bad_request("PATCH, fieldManager is required for apply requests")
-    applied = _applied_body(raw)
     applied.setdefault("metadata", {}).setdefault("name", name)
     if info.namespaced:
         applied["metadata"].setdefault("namespace", namespace)
-    stored = api.store.get(api.key(info), namespace if info.namespaced else "", name)
-    live = None if stored is None else json.loads(stored.raw)
+    return applied
+
+
+def server_side_apply(
+    request: web.Request,
+    info: ResourceInfo,
+    live: dict[str, Any] | None,
+    applied: dict[str, Any],
+    options: WriteOptions,
+) -> dict[str, Any]:
+    """The object after merging ``applied`` into ``live`` as ``fieldManager`` (409 on a
+    conflict); marks ``options`` as an apply, whose managedFields are already computed."""
     if live is not None and options.subresource == "status":
         keep = ("apiVersion", "kind", "metadata", "status")
         applied = {k: v for k, v in applied.items() if k in keep}
@@ -115,6 +123,23 @@ def _apply(
         raise StatusError(409, "Conflict", conflict.message) from conflict
     options.applied = True
     options.patching = True
+    return result
+
+
+def _apply(
+    api: API,
+    request: web.Request,
+    info: ResourceInfo,
+    namespace: str,
+    name: str,
+    raw: bytes,
+    options: WriteOptions,
+) -> web.Response:
+    """Server-side apply: merge the applied configuration as ``fieldManager``."""
+    applied = applied_body(request, info, namespace, name, raw)
+    stored = api.store.get(api.key(info), namespace if info.namespaced else "", name)
+    live = None if stored is None else json.loads(stored.raw)
+    result = server_side_apply(request, info, live, applied, options)
     if stored is None:
         created = api.create(info, namespace, result, options)
         return json_response(created.raw, 201, options.warnings)

@@ -73,6 +73,7 @@ def _validate(crd: dict[str, Any]) -> list[dict[str, str]]:
                 "must have exactly one version marked as storage version",
             )
         )
+    causes.extend(_conversion(spec.get("conversion")))
     for index, version in enumerate(versions):
         schema = (version.get("schema") or {}).get("openAPIV3Schema")
         path = f"spec.versions[{index}].schema.openAPIV3Schema"
@@ -86,8 +87,41 @@ def _validate(crd: dict[str, Any]) -> list[dict[str, str]]:
     return causes
 
 
+def _conversion(conversion: Any) -> list[dict[str, str]]:
+    """``spec.conversion``: None, or Webhook with where to call and which review versions."""
+    if conversion is None:
+        return []
+    strategy = conversion.get("strategy")
+    webhook = conversion.get("webhook")
+    if strategy == "None":
+        if webhook is not None:
+            return [_cause("spec.conversion.webhook",
+                           "Forbidden: should not be set when strategy is not set to Webhook",
+                           "FieldValueForbidden")]  # fmt: skip
+        return []
+    if strategy != "Webhook":
+        return [_cause("spec.conversion.strategy",
+                       f'Unsupported value: "{strategy}": supported values: "None", "Webhook"',
+                       "FieldValueNotSupported")]  # fmt: skip
+    causes = []
+    config = (webhook or {}).get("clientConfig")
+    if not isinstance(config, dict) or (config.get("url") is None) == (
+        config.get("service") is None
+    ):
+        causes.append(_cause("spec.conversion.webhook.clientConfig",
+                             "Required value: exactly one of url or service is required",
+                             "FieldValueRequired"))  # fmt: skip
+    versions = (webhook or {}).get("conversionReviewVersions") or []
+    if not any(v in ("v1", "v1beta1") for v in versions):
+        causes.append(_cause("spec.conversion.webhook.conversionReviewVersions",
+                             f"Invalid value: {versions}: must include at least one of v1, "
+                             "v1beta1"))  # fmt: skip
+    return causes
+
+
 def _admit(crd: dict[str, Any], old: dict[str, Any] | None) -> None:
     name = crd["metadata"]["name"]
+    crd.setdefault("spec", {}).setdefault("conversion", {"strategy": "None"})
     causes = _validate(crd)
     if causes:
         info = ResourceInfo(

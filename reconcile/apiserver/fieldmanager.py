@@ -28,7 +28,7 @@ from typing import Any
 
 from reconcile.apiserver.patch import PatchError, merge_key
 
-__all__ = ["ApplyConflict", "apply", "fields_of", "record_update"]
+__all__ = ["ApplyConflict", "apply", "changed_fields", "fields_of", "record_update"]
 
 Path = tuple[str, ...]
 _IGNORED_META = frozenset(
@@ -222,6 +222,14 @@ def _rebuild(
     return result
 
 
+def changed_fields(
+    before: dict[str, Any], after: dict[str, Any], schema: dict[str, Any] | None
+) -> set[Path]:
+    """Leaf paths ``after`` sets to a value ``before`` does not have there."""
+    in_after, in_before = _Lookup(after), _Lookup(before)
+    return {p for p in fields_of(after, schema) if in_after(p) != in_before(p)}
+
+
 def record_update(
     old: dict[str, Any] | None,
     new: dict[str, Any],
@@ -229,10 +237,18 @@ def record_update(
     schema: dict[str, Any] | None,
     *,
     subresource: str = "",
+    changed: set[Path] | None = None,
 ) -> None:
-    """Give ``manager`` (operation Update) the fields this write changed; set managedFields."""
+    """Give ``manager`` (operation Update) the fields this write changed; set managedFields.
+
+    ``changed`` names those fields when the caller knows them better than a comparison
+    with ``old`` (the fields a mutating admission webhook set); ``old`` may then be None
+    and the ownership of every other field stays as ``new`` records it.
+    """
     new_fields = fields_of(new, schema)
-    if old is None:
+    if changed is not None:
+        changed = changed & new_fields
+    elif old is None:
         changed = new_fields
     else:
         in_new, in_old = _Lookup(new), _Lookup(old)

@@ -24,7 +24,7 @@ from reconcile.apiserver.status import bad_request, expired
 from reconcile.apiserver.storage import Stored, TooOld, encode
 from reconcile.apiserver.table import to_table
 
-__all__ = ["parse_resource_version", "serve_list"]
+__all__ = ["list_response", "parse_resource_version", "select_page", "serve_list"]
 
 _EXPIRED_CONTINUE = (
     "The provided continue parameter is too old to display a consistent list result. You can "
@@ -85,13 +85,10 @@ def _snapshot(
     return rv, after, items
 
 
-def serve_list(
-    api: API,
-    request: web.Request,
-    info: ResourceInfo,
-    namespace: str | None,
-) -> web.Response:
-    """The list response for one request (JSON list or Table)."""
+def select_page(
+    api: API, request: web.Request, info: ResourceInfo, namespace: str | None
+) -> tuple[list[Stored], dict[str, Any]]:
+    """The objects of one list request's page and its list metadata."""
     query = request.query
     labels = LabelSelector(query.get("labelSelector"))
     fields = FieldSelector(query.get("fieldSelector"), info)
@@ -111,10 +108,33 @@ def serve_list(
     if limit > 0 and limit < len(items):
         meta["continue"] = _encode_continue(list_rv, _item_key(page[-1]))
         meta["remainingItemCount"] = len(items) - limit
+    return page, meta
+
+
+def list_response(
+    request: web.Request,
+    info: ResourceInfo,
+    items: list[bytes] | list[dict[str, Any]],
+    meta: dict[str, Any],
+) -> web.Response:
+    """A list (or Table) of ``items``: JSON bytes, or objects already in ``info``'s version."""
     if wants_table(request.headers.get("Accept", "")):
-        include = query.get("includeObject", "Metadata")
-        objects = [from_storage(info, s.obj) for s in page]
+        include = request.query.get("includeObject", "Metadata")
+        objects = [i if isinstance(i, dict) else json.loads(i) for i in items]
         return json_response(to_table(info, objects, include_object=include, list_meta=meta))
     head = encode({"kind": info.list_kind, "apiVersion": info.api_version, "metadata": meta})
-    body = head[:-1] + b',"items":[' + b",".join(raw_for(info, s) for s in page) + b"]}"
-    return json_response(body)
+    encoded = [i if isinstance(i, bytes) else encode(i) for i in items]
+    return json_response(head[:-1] + b',"items":[' + b",".join(encoded) + b"]}")
+
+
+def serve_list(
+    api: API,
+    request: web.Request,
+    info: ResourceInfo,
+    namespace: str | None,
+) -> web.Response:
+    """The list response for one request (JSON list or Table)."""
+    page, meta = select_page(api, request, info, namespace)
+    if wants_table(request.headers.get("Accept", "")):
+        return list_response(request, info, [from_storage(info, s.obj) for s in page], meta)
+    return list_response(request, info, [raw_for(info, s) for s in page], meta)

@@ -195,6 +195,7 @@ _MERGE_KEYS: dict[str, str | Callable[[list[Any]], str]] = {
     "resourceClaims": "name",
     "topologySpreadConstraints": "topologyKey",
     "ports": _port_key,
+    "webhooks": "name",
 }
 _PRIMITIVE_MERGE = frozenset({"finalizers"})
 

@@ -8,15 +8,27 @@ the registry is only mutated on the server's event loop.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
 from reconcile.apiserver.resources import ResourceInfo, ScaleSubresource
 
-__all__ = ["BUILTINS", "WORKLOAD_BUILTINS", "Registry", "infos_from_crd"]
+__all__ = ["BUILTINS", "WORKLOAD_BUILTINS", "Registry", "infos_from_crd", "version_priority"]
 
 _ALL = ("all",)
+_KUBE_VERSION = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
+_STAGES = {None: 0, "beta": 1, "alpha": 2}
+
+
+def version_priority(version: str) -> tuple[int, int, int, str]:
+    """Sort key putting versions in kube's priority order (``CompareKubeAwareVersionStrings``)."""
+    match = _KUBE_VERSION.match(version)
+    if match is None:
+        return (1, 0, 0, version)
+    major, stage, minor = match.groups()
+    return (0, _STAGES[stage] * 1_000_000 - int(major), -int(minor or 0), version)
 
 
 def _builtin(
@@ -141,6 +153,7 @@ def infos_from_crd(crd: dict[str, Any]) -> list[ResourceInfo]:
                 storage_version=bool(version.get("storage")),
                 extra={
                     "crd": crd["metadata"]["name"],
+                    "conversion": spec.get("conversion") or {"strategy": "None"},
                     "cel": "x-kubernetes-validations" in json.dumps(version.get("schema") or {}),
                 },
             )
@@ -184,12 +197,15 @@ class Registry:
         return iter(sorted(self._by_url.values(), key=lambda i: (i.group, i.version, i.resource)))
 
     def group_versions(self) -> dict[str, list[str]]:
-        """group -> served versions, preferred (first registered) first."""
+        """group -> served versions, preferred first in kube's order (v2 > v1 > v1beta2 >
+        v1beta1 > v1alpha1; others after, alphabetically), as discovery lists them."""
         out: dict[str, list[str]] = {}
         for info in self._by_url.values():
             versions = out.setdefault(info.group, [])
             if info.version not in versions:
                 versions.append(info.version)
+        for versions in out.values():
+            versions.sort(key=version_priority)
         return out
 
     def conflicts_with(self, crd_name: str, infos: list[ResourceInfo]) -> str | None:

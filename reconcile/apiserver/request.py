@@ -33,6 +33,7 @@ __all__ = [
     "read_raw",
     "too_large",
     "wants_table",
+    "warning_value",
     "write_options",
 ]
 
@@ -47,12 +48,17 @@ def too_large(limit: int) -> StatusError:
     return StatusError(413, "RequestEntityTooLarge", f"Request entity too large: limit is {limit}")
 
 
+def warning_value(warning: str) -> str:
+    """One ``Warning`` header value (RFC 7234, code 299, as kube-apiserver sends it)."""
+    escaped = warning.replace("\\", "\\\\").replace('"', '\\"')
+    return f'299 - "{escaped}"'
+
+
 def json_response(body: Any, status: int = 200, warnings: list[str] | None = None) -> web.Response:
     raw = body if isinstance(body, bytes) else encode(body)
     response = web.Response(body=raw, status=status, content_type="application/json")
     for warning in warnings or []:
-        escaped = warning.replace("\\", "\\\\").replace('"', '\\"')
-        response.headers.add("Warning", f'299 - "{escaped}"')
+        response.headers.add("Warning", warning_value(warning))
     return response
 
 

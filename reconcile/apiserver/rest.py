@@ -10,7 +10,7 @@ does; the verb is picked from the method (GET is get, list or watch). Decoding l
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -30,10 +30,14 @@ from reconcile.apiserver.resources import ResourceInfo
 from reconcile.apiserver.scale import to_scale, update_scale
 from reconcile.apiserver.selectors import FieldSelector, LabelSelector
 from reconcile.apiserver.status import StatusError, method_not_allowed, success_status
+from reconcile.apiserver.storage import Stored
 from reconcile.apiserver.table import to_table
 from reconcile.apiserver.watch import serve_watch, watch_request
 
-__all__ = ["Rest", "Target", "parse_path", "request_verb"]
+if TYPE_CHECKING:
+    from reconcile.apiserver.admission import AdmissionFlow
+
+__all__ = ["Rest", "Target", "delete_response", "parse_path", "request_verb"]
 
 _RETURNS_DELETED_OBJECT = frozenset(
     {
@@ -99,11 +103,32 @@ def _not_found() -> StatusError:
     return StatusError(404, "NotFound", "the server could not find the requested resource")
 
 
+def delete_response(
+    info: ResourceInfo, stored: Stored, gone: bool, body: bytes | None = None
+) -> web.Response:
+    """What a DELETE answers: the object while it waits for finalizers or when kube returns
+    it, else a ``Success`` Status. ``body`` is the object's JSON in the request's version."""
+    if not gone or not (info.custom or (info.group, info.resource) not in _RETURNS_DELETED_OBJECT):
+        return json_response(body if body is not None else raw_for(info, stored))
+    meta = stored.obj["metadata"]
+    return json_response(success_status(info, meta["name"], meta.get("uid", "")))
+
+
 class Rest:
     """Resource handlers bound to one API."""
 
-    def __init__(self, api: API, *, bookmark_interval: float, min_request_timeout: float) -> None:
+    def __init__(
+        self,
+        api: API,
+        *,
+        bookmark_interval: float,
+        min_request_timeout: float,
+        admission: AdmissionFlow | None = None,
+    ) -> None:
+        """``admission`` serves the requests that need webhooks or policies (admission) or
+        a conversion webhook (reads and writes of a CRD version)."""
         self.api = api
+        self.admission = admission
         self.bookmark_interval = bookmark_interval
         self.min_request_timeout = min_request_timeout
         self.stalled = False
@@ -114,6 +139,8 @@ class Rest:
             raise _not_found()
         if target.subresource and target.subresource not in self._subresources(info):
             raise _not_found()
+        if self.admission is not None and self.admission.handles(request, info, target):
+            return await self.admission.serve(request, info, target, self.watch_options())
         method = request.method
         if method == "GET":
             if request_verb(request, bool(target.name)) == "watch":
@@ -166,18 +193,18 @@ class Rest:
             return json_response(to_table(info, [view], include_object=include))
         return json_response(raw_for(info, stored))
 
+    def watch_options(self) -> dict[str, Any]:
+        """How this server's watches are shaped (bookmarks, timeouts, stalls)."""
+        return {
+            "bookmark_interval": self.bookmark_interval,
+            "min_request_timeout": self.min_request_timeout,
+            "is_stalled": lambda: self.stalled,
+        }
+
     async def _watch(
         self, request: web.Request, info: ResourceInfo, target: Target
     ) -> web.StreamResponse:
-        watch = watch_request(
-            request,
-            info,
-            target.namespace,
-            target.name,
-            bookmark_interval=self.bookmark_interval,
-            min_request_timeout=self.min_request_timeout,
-            is_stalled=lambda: self.stalled,
-        )
+        watch = watch_request(request, info, target.namespace, target.name, **self.watch_options())
         return await serve_watch(request, self.api.store, watch, key=self.api.key(info))
 
     def _create(
@@ -215,12 +242,7 @@ class Rest:
             preconditions=options.get("preconditions"),
             dry_run="All" in (options.get("dryRun") or []),
         )
-        if not gone:
-            return json_response(raw_for(info, stored))
-        if info.custom or (info.group, info.resource) not in _RETURNS_DELETED_OBJECT:
-            meta = stored.obj["metadata"]
-            return json_response(success_status(info, meta["name"], meta.get("uid", "")))
-        return json_response(raw_for(info, stored))
+        return delete_response(info, stored, gone)
 
     def _delete_collection(
         self, request: web.Request, info: ResourceInfo, target: Target, options: dict[str, Any]

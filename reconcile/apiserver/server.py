@@ -23,6 +23,12 @@ from typing import Any
 from aiohttp import web
 
 from reconcile.apiserver import crds, discovery, openapi
+from reconcile.apiserver.admission import (
+    ADMISSION_RESOURCES,
+    AdmissionFlow,
+    WebhookCaller,
+)
+from reconcile.apiserver.admission import install as install_admission
 from reconcile.apiserver.api import API, WriteOptions
 from reconcile.apiserver.auth import (
     REVIEW_RESOURCES,
@@ -282,8 +288,13 @@ class APIServer:
             else None
         )
         store = Store(history=self.options.watch_history, persistence=persistence)
-        api = API(Registry((*BUILTINS, *WORKLOAD_BUILTINS, *REVIEW_RESOURCES)), store)
+        api = API(
+            Registry((*BUILTINS, *WORKLOAD_BUILTINS, *REVIEW_RESOURCES, *ADMISSION_RESOURCES)),
+            store,
+        )
         crds.install(api)
+        install_admission(api.admission)
+        caller = WebhookCaller()
         Lifecycle(api, self._loop, namespace_delay=self.options.namespace_deletion_delay)
         security = Security(api, self._loop, secrets=self.secrets, clock=options.wall_clock)
         self.security = security
@@ -293,6 +304,7 @@ class APIServer:
             api,
             bookmark_interval=self.options.bookmark_interval,
             min_request_timeout=self.options.min_request_timeout,
+            admission=AdmissionFlow(api, caller),
         )
         self.api, self._rest = api, rest
         self.metrics.bind(store)
@@ -324,6 +336,7 @@ class APIServer:
             await self._loop.run_in_executor(None, self._stop_controllers)
             store.cut_watches()
             await runner.cleanup()
+            await caller.close()
             store.close()
 
     def _set_stalled(self, stalled: bool) -> None:

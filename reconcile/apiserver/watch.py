@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ from reconcile.apiserver.listing import parse_resource_version
 from reconcile.apiserver.request import flag, int_param, wants_table
 from reconcile.apiserver.resources import ResourceInfo
 from reconcile.apiserver.selectors import FieldSelector, LabelSelector
-from reconcile.apiserver.status import status_body
+from reconcile.apiserver.status import StatusError, status_body
 from reconcile.apiserver.storage import Event, GroupResource, Store, TooOld
 from reconcile.apiserver.table import to_table
 
@@ -112,13 +112,36 @@ def _bookmark(request: WatchRequest, rv: int, *, initial_end: bool = False) -> d
     return {"kind": request.info.kind, "apiVersion": request.info.api_version, "metadata": metadata}
 
 
+Convert = Callable[[list[dict[str, Any]]], Awaitable[list[dict[str, Any]]]]
+"""Objects from storage to the watched version, when that takes a conversion webhook."""
+
+
+async def _lines(
+    request: WatchRequest,
+    events: list[tuple[str, dict[str, Any]]],
+    first: list[bool],
+    convert: Convert | None,
+) -> list[bytes]:
+    if convert is not None and events:
+        converted = await convert([obj for kind, obj in events if kind != "BOOKMARK"])
+        objects = iter(converted)
+        events = [(k, o if k == "BOOKMARK" else next(objects)) for k, o in events]
+    return [_line(request, kind, obj, first) for kind, obj in events]
+
+
 async def serve_watch(
-    http_request: web.Request, store: Store, request: WatchRequest, *, key: GroupResource
+    http_request: web.Request,
+    store: Store,
+    request: WatchRequest,
+    *,
+    key: GroupResource,
+    convert: Convert | None = None,
 ) -> web.StreamResponse:
     """Stream events until the timeout, a cut, or the client going away."""
     gr = key
     first = [True]
     initial: list[bytes] = []
+    events: list[tuple[str, dict[str, Any]]] = []
     try:
         if request.resource_version:
             backlog = store.events_since(gr, request.resource_version)
@@ -126,17 +149,13 @@ async def serve_watch(
                 if request.namespace is None or past.namespace == request.namespace:
                     translated = _translate(request, past)
                     if translated:
-                        initial.append(_line(request, *translated, first))
+                        events.append(translated)
         else:
             for stored in store.list_objects(gr, request.namespace):
                 if _matches(request, stored.obj):
-                    initial.append(_line(request, "ADDED", stored.obj, first))
+                    events.append(("ADDED", stored.obj))
             if request.send_initial_events and request.bookmarks:
-                initial.append(
-                    _line(
-                        request, "BOOKMARK", _bookmark(request, store.rv, initial_end=True), first
-                    )
-                )
+                events.append(("BOOKMARK", _bookmark(request, store.rv, initial_end=True)))
     except TooOld as error:
         initial = [
             json.dumps(
@@ -148,6 +167,7 @@ async def serve_watch(
         watcher = None
     else:
         watcher = store.watch(gr, request.namespace)
+        initial = await _lines(request, events, first, convert)
 
     response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
     response.enable_chunked_encoding()
@@ -179,7 +199,7 @@ async def serve_watch(
                 if None in batch:
                     break
                 continue
-            chunk = bytearray()
+            pending = []
             closed = False
             for item in batch:
                 if item is None:
@@ -187,9 +207,17 @@ async def serve_watch(
                     break
                 translated = _translate(request, item)
                 if translated:
-                    chunk += _line(request, *translated, first)
-            if chunk:
-                await response.write(bytes(chunk))
+                    pending.append(translated)
+            if pending:
+                try:
+                    lines = await _lines(request, pending, first, convert)
+                except StatusError as error:
+                    failure = {"type": "ERROR", "object": error.body()}
+                    await response.write(
+                        json.dumps(failure, separators=(",", ":")).encode() + b"\n"
+                    )
+                    break
+                await response.write(b"".join(lines))
             if closed:
                 break
     except ConnectionResetError:

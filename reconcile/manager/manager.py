@@ -23,12 +23,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from reconcile.cache import InformerCache
 from reconcile.client import Client, DelegatingClient, RestConfig
 from reconcile.client.aio import AsyncClient
 from reconcile.controller.options import ControllerDefaults
-from reconcile.errors import KreconcileError, LeaderElectionLost
+from reconcile.errors import ConfigError, KreconcileError, LeaderElectionLost
 from reconcile.events import EventsRecorder
 from reconcile.healthz import Checker, HealthChecks
 from reconcile.leaderelection import (
@@ -46,6 +47,9 @@ from reconcile.metrics.server import Route
 from reconcile.profiling import profiling_routes
 from reconcile.recorder import EventRecorder
 from reconcile.reload import CertWatcher
+
+if TYPE_CHECKING:
+    from reconcile.webhook.server import WebhookServer
 
 __all__ = ["Manager"]
 
@@ -101,6 +105,7 @@ class Manager:
             "pprof", self.options.pprof_bind_address, profiling_routes()
         )
         self._synced = threading.Event()
+        self._webhook_server: WebhookServer | None = None
 
     @classmethod
     def from_kubeconfig(
@@ -141,6 +146,30 @@ class Manager:
         """Serve ``route`` at ``path`` on the metrics endpoint (behind its filter); before
         ``start`` only."""
         self.metrics_server.add_route(path, route)
+
+    @property
+    def serves_webhooks(self) -> bool:
+        """Whether ``ManagerOptions.webhook_server`` asks for a webhook server."""
+        return self.options.webhook_server is not None
+
+    @property
+    def webhook_server(self) -> WebhookServer:
+        """The admission and conversion webhook server, run on every replica (created on
+        first use, with a ``webhook`` readiness check that passes once it serves TLS)."""
+        if self._webhook_server is None:
+            options = self.options.webhook_server
+            if options is None:
+                raise ConfigError(
+                    "this manager serves no webhooks: set ManagerOptions(webhook_server="
+                    "WebhookServerOptions(...)) (kreconcile run: --webhook-cert-path)"
+                )
+            from reconcile.webhook.server import WebhookServer
+
+            server = WebhookServer(options, registry=self.registry)
+            self.add(server)
+            self.readyz.add("webhook", server.started_checker())
+            self._webhook_server = server
+        return self._webhook_server
 
     def add_healthz_check(self, name: str, check: Checker) -> None:
         self.healthz.add(name, check)

@@ -15,6 +15,7 @@ from reconcile.leaderelection import (
 )
 from reconcile.metrics.filters import FilterProvider
 from reconcile.metrics.server import Route
+from reconcile.webhook.options import WebhookServerOptions
 
 __all__ = ["ManagerOptions"]
 
@@ -47,6 +48,10 @@ class ManagerOptions:
     pprof_bind_address: str = "0"
     """Where the profiling endpoint (``reconcile.profiling``: thread stacks, tracemalloc
     heap snapshots) is served; "0", the default, disables it. Bind to loopback."""
+    webhook_server: WebhookServerOptions | None = None
+    """Serve admission and conversion webhooks (``mgr.webhook_server``) on every replica,
+    with these options; None, the default, serves none (``kreconcile run`` turns it on
+    with ``--webhook-cert-path``)."""
     controller: ControllerDefaults = field(default_factory=ControllerDefaults)
     """Defaults of every controller built on this manager (concurrency per kind, timeouts,
     panic recovery, priority queue, warm-up)."""

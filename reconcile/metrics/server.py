@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-__all__ = ["HTTPEndpoint", "RequestFilter", "Route", "parse_bind_address"]
+__all__ = ["HTTPEndpoint", "RequestFilter", "Route", "parse_bind_address", "send"]
 
 Route = Callable[[str, dict[str, list[str]]], tuple[int, str, bytes]]
 """(path, query) -> (status, content type, body)."""
@@ -30,6 +30,15 @@ def parse_bind_address(address: str) -> tuple[str, int] | None:
     if not port.isdigit():
         raise ValueError(f"bind address must look like ':8080' or '127.0.0.1:0', got {address!r}")
     return (host or "0.0.0.0", int(port))
+
+
+def send(handler: BaseHTTPRequestHandler, status: int, content_type: str, body: bytes) -> None:
+    """Answer the request ``handler`` serves with ``body`` (Content-Length set)."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", content_type)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
 
 
 class HTTPEndpoint:
@@ -132,11 +141,7 @@ class HTTPEndpoint:
                 self._send(status, content_type, body)
 
             def _send(self, status: int, content_type: str, body: bytes) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                send(self, status, content_type, body)
 
             def log_message(self, format: str, *args: object) -> None:
                 """Scrapes and probes are too frequent to log."""

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import json
+
 from tests.conftest import Kubectl
+from tests.integration.apiserver.manifests import crd
 from tests.integration.config.manifests import CONFIG, rendered
 
 NAMESPACE_LINE = "namespace/kreconcile-system"
+
+
+_ANY = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+CERT_MANAGER_CRDS = [
+    crd("cert-manager.io", "certificates", "Certificate", _ANY),
+    crd("cert-manager.io", "issuers", "Issuer", _ANY),
+]
+"""Minimal CRDs of cert-manager's kinds (config/certmanager); cert-manager installs the real
+ones in a cluster."""
 
 
 def _lines(output: str) -> list[str]:
@@ -15,6 +27,8 @@ def _lines(output: str) -> list[str]:
 def test_dry_run_then_apply_twice_then_delete(kubectl: Kubectl) -> None:
     default = str(CONFIG / "default")
     objects = len(rendered())
+    kubectl("apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List",
+                                                  "items": CERT_MANAGER_CRDS}))  # fmt: skip
 
     # As on kube-apiserver, a dry-run create in a namespace that does not exist yet is
     # refused (NamespaceLifecycle admission runs in dry-run too): the namespace comes first.

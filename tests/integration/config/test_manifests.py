@@ -16,6 +16,7 @@ from tests.integration.config.manifests import CONFIG, ROOT, find, rendered
 
 KUBERNETES_VERSION = "1.32"
 MONITORING = "monitoring.coreos.com/v1"
+CERT_MANAGER = "cert-manager.io/v1"
 NAMESPACE = "kreconcile-system"
 
 
@@ -26,12 +27,13 @@ def _validate(obj: dict[str, Any]) -> None:
 def test_every_built_in_object_passes_the_published_schemas() -> None:
     checked = []
     for obj in rendered():
-        if obj["apiVersion"] == MONITORING:
-            continue  # Prometheus Operator kinds: checked below, no published schema
+        if obj["apiVersion"] in (MONITORING, CERT_MANAGER):
+            continue  # Prometheus Operator and cert-manager kinds: checked below, no schema
         _validate(obj)
         checked.append(obj["kind"])
     assert {"Namespace", "CustomResourceDefinition", "Deployment", "DaemonSet"} <= set(checked)
     assert {"ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Service"} <= set(checked)
+    assert "ValidatingWebhookConfiguration" in checked
 
 
 def test_the_schema_check_catches_a_misspelt_field() -> None:
@@ -42,6 +44,15 @@ def test_the_schema_check_catches_a_misspelt_field() -> None:
         _validate(deployment)
 
 
+CLUSTER_SCOPED = (
+    "Namespace",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+)
+
+
 def test_everything_lands_in_kreconcile_system_with_the_prefix() -> None:
     for obj in rendered():
         name = obj["metadata"]["name"]
@@ -49,7 +60,7 @@ def test_everything_lands_in_kreconcile_system_with_the_prefix() -> None:
             assert name.endswith(".kreconcile.io")
             continue
         assert name.startswith("kreconcile-"), name
-        if obj["kind"] not in ("Namespace", "ClusterRole", "ClusterRoleBinding"):
+        if obj["kind"] not in CLUSTER_SCOPED:
             assert obj["metadata"]["namespace"] == NAMESPACE, name
     assert find("Namespace", NAMESPACE)
 
@@ -78,7 +89,7 @@ def test_manager_deployment_is_hardened_and_elects_a_leader() -> None:
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "health"}
     assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "health"}
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-    assert ports == {"http-metrics": 8080, "health": 8081}
+    assert ports == {"http-metrics": 8080, "health": 8081, "webhook-server": 9443}
     assert "--health-probe-bind-address=:8081" in container["args"]
     assert {"requests", "limits"} <= set(container["resources"])
     env = {e["name"]: e["valueFrom"]["fieldRef"]["fieldPath"] for e in container["env"]}

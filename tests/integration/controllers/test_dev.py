@@ -12,6 +12,9 @@ from pathlib import Path
 
 import yaml
 
+from controllers.agentpool.ledger import SlotRef
+from controllers.agentpool.slots import Slots
+from reconcile.client import Client, RestConfig
 from tests.conftest import Kubectl
 from tests.integration.config.manifests import CONFIG
 from tests.waiting import wait_for
@@ -34,6 +37,34 @@ def _stop_within(process: subprocess.Popen[str], seconds: float) -> float:
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=seconds) == 0
     return time.monotonic() - started
+
+
+def _webhook_refuses_stranding_slots(kubectl: Kubectl, kubeconfig: Path) -> None:
+    """dev serves the AgentPool webhook: kubectl apply of a spec that would strand a
+    reserved slot is refused with the webhook's message; one that strands none passes."""
+    slots = Slots(Client(RestConfig.from_kubeconfig(kubeconfig)))
+    placed = [slots.claim("default", "ci-agents", task) for task in ("t1", "t2")]
+    assert placed == [SlotRef("ci-agents-0", 0, "Reserved"), SlotRef("ci-agents-0", 1, "Reserved")]
+    pool = yaml.safe_load((SAMPLES / "kreconcile_v1alpha1_agentpool.yaml").read_text())
+    pool["spec"]["slotsPerAgent"] = 1
+    refused = kubectl.run("apply", "-f", "-", input=yaml.safe_dump(pool), check=False)
+    assert refused.returncode != 0
+    assert (
+        'The AgentPool "ci-agents" is invalid: spec.slotsPerAgent: Forbidden: lowering '
+        "slotsPerAgent to 1 would strand ci-agents-0 slot 1 (Reserved by t2)"
+    ) in refused.stderr
+    pool["spec"]["slotsPerAgent"] = 2
+    assert "configured" in kubectl("apply", "-f", "-", input=yaml.safe_dump(pool))
+
+
+def _webhook_warns_of_overlapping_policies(kubectl: Kubectl) -> None:
+    """dev serves the IOLimitPolicy webhook: a second policy selecting the sample's pods is
+    admitted, and kubectl prints the webhook's warning naming the sample."""
+    policy = yaml.safe_load((SAMPLES / "kreconcile_v1alpha1_iolimitpolicy.yaml").read_text())
+    policy["metadata"]["name"] = "batch-workers-strict"
+    applied = kubectl.run("apply", "-f", "-", input=yaml.safe_dump(policy))
+    assert "created" in applied.stdout
+    assert 'Warning: spec.selector: IOLimitPolicy "batch-workers" also select' in applied.stderr
 
 
 def test_dev_serves_kubectl_and_survives_restart(tmp_path: Path) -> None:
@@ -69,6 +100,8 @@ def test_dev_serves_kubectl_and_survives_restart(tmp_path: Path) -> None:
             timeout=20,
             what="the restarts operator to see the sample's pod gone",
         )
+        _webhook_refuses_stranding_slots(kubectl, kubeconfig)
+        _webhook_warns_of_overlapping_policies(kubectl)
         assert _stop_within(process, 5) < 5
         assert process.stdout is not None
         output = process.stdout.read()

@@ -103,3 +103,16 @@ def test_node_name_from_flag_or_downward_api(monkeypatch: pytest.MonkeyPatch) ->
 )
 def test_zap_log_level(text: str, level: int) -> None:
     assert log_level(text) == level
+
+
+def test_webhook_cert_path_turns_the_webhook_server_on(tmp_path: Path) -> None:
+    base = ("--leader-elect=false",)
+    assert run.options_from_args(_run_args(*base)).manager.webhook_server is None
+    options = run.options_from_args(
+        _run_args(*base, f"--webhook-cert-path={tmp_path}", "--webhook-port=10250",
+                  "--webhook-cert-name=cert.pem", "--webhook-cert-key=key.pem")
+    ).manager.webhook_server  # fmt: skip
+    assert options is not None
+    assert (options.port, options.cert_file, options.key_file) == (
+        10250, str(tmp_path / "cert.pem"), str(tmp_path / "key.pem"),
+    )  # fmt: skip

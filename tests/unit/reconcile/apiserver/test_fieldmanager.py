@@ -8,6 +8,7 @@ import pytest
 from reconcile.apiserver.fieldmanager import (
     ApplyConflict,
     apply,
+    changed_fields,
     fields_of,
     from_fieldsv1,
     record_update,
@@ -177,3 +178,15 @@ def test_update_with_unhashable_list_map_keys_still_compares_items() -> None:
     record_update(old, new, "editor", schema)
     assert {p[-1] for p in _owned(new, "editor")} == {"f:v", "."}
     assert all('{"b":2}' in p[2] for p in _owned(new, "editor")), "the second item only"
+
+
+def test_fields_a_webhook_changed_move_to_the_webhook() -> None:
+    obj: dict[str, Any] = {"metadata": {"name": "a"}, "spec": {"a": 1}}
+    record_update(None, obj, "kubectl", None)
+    before = {**obj, "spec": {"a": 1}}
+    obj["spec"] = {"a": 2, "b": 3}  # a webhook changed a and added b
+    changed = changed_fields(before, obj, None)
+    assert changed == {("f:spec", "f:a"), ("f:spec", "f:b")}
+    record_update(None, obj, "mutator", None, changed=changed)
+    owners = {e["manager"]: from_fieldsv1(e["fieldsV1"]) for e in obj["metadata"]["managedFields"]}
+    assert owners == {"mutator": {("f:spec", "f:a"), ("f:spec", "f:b")}}

@@ -12,12 +12,20 @@ from reconcile.controller import ControllerMetrics
 from reconcile.leaderelection import LeaderElectionMetrics
 from reconcile.metrics.per_registry import PerRegistryMetrics
 from reconcile.reload import ConfigMetrics
+from reconcile.webhook import WebhookMetrics
 from reconcile.workqueue import WorkqueueMetrics
 
 
 @pytest.mark.parametrize(
     "metrics",
-    [ClientMetrics, LeaderElectionMetrics, ConfigMetrics, ControllerMetrics, WorkqueueMetrics],
+    [
+        ClientMetrics,
+        LeaderElectionMetrics,
+        ConfigMetrics,
+        ControllerMetrics,
+        WorkqueueMetrics,
+        WebhookMetrics,
+    ],
 )
 def test_for_registry_is_idempotent(metrics: type[PerRegistryMetrics]) -> None:
     registry = CollectorRegistry()
