@@ -27,6 +27,7 @@ from reconcile.apiserver.api import API, WriteOptions
 from reconcile.apiserver.auth import (
     REVIEW_RESOURCES,
     SERVING_HOSTS,
+    AuthorizationLog,
     CertificatePair,
     Security,
     ServerSecrets,
@@ -109,6 +110,14 @@ class ServerOptions:
     wall_clock: Callable[[], float] = time.time
     """Seconds since the epoch, for ServiceAccount token issue and expiry; tests pass a
     settable clock to age tokens without waiting."""
+    authorization_log: int = 0
+    """Keep up to this many distinct authorization decisions (user, verb, resource, ...,
+    allowed) in ``APIServer.security.decisions``, so a test can compare what code used
+    with what its roles grant; 0 keeps none."""
+    owner_references_permission_enforcement: bool = False
+    """Run kube's OwnerReferencesPermissionEnforcement admission plugin (off by default, as
+    in kube-apiserver): setting ``blockOwnerDeletion`` needs ``update`` on the owner's
+    ``finalizers``."""
 
 
 class APIServer:
@@ -285,7 +294,16 @@ class APIServer:
         api = API(Registry((*BUILTINS, *WORKLOAD_BUILTINS, *REVIEW_RESOURCES)), store)
         crds.install(api)
         Lifecycle(api, self._loop, namespace_delay=self.options.namespace_deletion_delay)
-        security = Security(api, self._loop, secrets=self.secrets, clock=options.wall_clock)
+        security = Security(
+            api,
+            self._loop,
+            secrets=self.secrets,
+            clock=options.wall_clock,
+            decisions=(
+                AuthorizationLog(options.authorization_log) if options.authorization_log else None
+            ),
+            owner_references_permission_enforcement=options.owner_references_permission_enforcement,
+        )
         self.security = security
         self._seed(api)
         security.bootstrap()

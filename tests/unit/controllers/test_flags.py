@@ -11,6 +11,7 @@ import pytest
 from controllers import agent, run
 from controllers.cli import build_parser
 from controllers.flags import log_level, parse_bool
+from reconcile.metrics.filters import with_authentication_and_authorization
 
 
 def _run_args(*argv: str) -> argparse.Namespace:
@@ -103,3 +104,18 @@ def test_node_name_from_flag_or_downward_api(monkeypatch: pytest.MonkeyPatch) ->
 )
 def test_zap_log_level(text: str, level: int) -> None:
     assert log_level(text) == level
+
+
+@pytest.mark.parametrize("secure", [True, False], ids=["secure", "plain"])
+def test_metrics_secure_serves_https_behind_token_review(secure: bool) -> None:
+    flags = ["--metrics-secure"] if secure else []
+    manager = run.options_from_args(_run_args(*flags, "--leader-elect=false")).manager
+    assert manager.metrics_secure_serving is secure
+    assert manager.metrics_filter is (with_authentication_and_authorization if secure else None)
+    parsed = build_parser().parse_args(["agent", "--node-name=n1", *flags])
+    assert agent.options_from_args(parsed).metrics_secure is secure
+
+
+def test_metrics_secure_takes_go_booleans() -> None:
+    manager = run.options_from_args(_run_args("--metrics-secure=false", "--leader-elect=false"))
+    assert manager.manager.metrics_secure_serving is False

@@ -262,3 +262,27 @@ def test_invalid_specs_are_refused_with_the_field_named(
     assert result.returncode != 0
     assert f"{field}: Invalid value" in result.stderr
     assert message in result.stderr
+
+
+def test_pods_the_api_server_refuses_are_one_warning_counted_on_repeats(
+    cluster: Cluster, namespace: str
+) -> None:
+    client = cluster.client
+    manifest = pool_manifest(namespace, "refused", minReplicas=1, maxReplicas=1)
+    container = {**manifest["spec"]["template"]["spec"]["containers"][0], "name": "Agent_1"}
+    manifest["spec"]["template"] = {
+        **manifest["spec"]["template"],
+        "spec": {"containers": [container]},
+    }
+    client.create(manifest)
+    repeated = wait_for(
+        lambda: [e for e in _events(client, namespace, "FailedCreate") if e.get("count", 1) > 1],
+        timeout=20,
+        what="the FailedCreate Warning counted again on a retry",
+    )
+    assert len(_events(client, namespace, "FailedCreate")) == 1, "repeats patch one Event"
+    (event,) = repeated
+    assert event["type"] == "Warning"
+    assert event["involvedObject"]["name"] == "refused"
+    assert "spec.containers[0].name" in event["message"]
+    assert pod_uids(client, namespace, "refused") == {}

@@ -183,6 +183,35 @@ def test_record_is_labelled_with_the_deployment_behind_the_replicaset(
     assert listed.split() == [f"restartrecord.kreconcile.io/{name}"]
 
 
+def test_record_of_a_job_pod_names_the_cronjob_behind_the_job(
+    cluster: Cluster, operators: Operators
+) -> None:
+    ns = cluster.namespace()
+    template = {
+        "spec": {"restartPolicy": "OnFailure",
+                 "containers": [{"name": "app", "image": "busybox:1.36"}]},
+    }  # fmt: skip
+    cronjob = cluster.client.create(
+        {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "nightly", "namespace": ns},
+         "spec": {"schedule": "0 3 * * *", "jobTemplate": {"spec": {"template": template}}}}
+    )  # fmt: skip
+    job = cluster.client.create(
+        {"apiVersion": "batch/v1", "kind": "Job",
+         "metadata": {"name": "backup", "namespace": ns,
+                      "ownerReferences": [_owner(cronjob)]},
+         "spec": {"template": template}}
+    )  # fmt: skip
+    # not named as a CronJob names its Jobs, so only reading the Job tells the CronJob
+    name = "backup-k8x2p"  # no Job controller here: the pod it would have created
+    cluster.run_pod(
+        ns, name, metadata={"ownerReferences": [_owner(job)]}, restartPolicy="OnFailure"
+    )
+    cluster.restart(ns, name, "app")
+    record = cluster.record_where(ns, name, total(1), "the record")
+    assert record["spec"]["workload"] == {"kind": "CronJob", "name": "nightly"}
+    assert record["metadata"]["labels"]["kreconcile.io/workload-name"] == "nightly"
+
+
 def _owner(obj: dict[str, Any]) -> dict[str, Any]:
     return {
         "apiVersion": obj["apiVersion"],
