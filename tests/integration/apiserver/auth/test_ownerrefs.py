@@ -54,25 +54,28 @@ def _secret(ns: str, name: str, owner: dict[str, Any] | None = None) -> dict[str
     return {"apiVersion": "v1", "kind": "Secret", "metadata": meta}
 
 
-def _writer(apiserver: APIServer, admin: Client, ns: str, tmp_path: Path) -> Client:
-    """A ServiceAccount that may create, read and update Secrets in ``ns`` (not delete)."""
+@pytest.fixture
+def scene(
+    apiserver: APIServer, admin: Client, tmp_path: Path, request: pytest.FixtureRequest
+) -> tuple[str, dict[str, Any], Client]:
+    """A namespace of the test's own, a ConfigMap ``owner`` in it, and a ServiceAccount
+    ``writer`` that may create, read and update Secrets there (not delete them)."""
+    ns = namespace(admin, request.node.name.replace("_", "-")[5:40].strip("-"))
+    owner = admin.create(
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "owner", "namespace": ns}}
+    )
     rules = [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["create", "get", "update"]}]
     admin.create(role(ns, "writer", rules))
     admin.create(binding(ns, "writer", "Role", "writer", service_account(ns, "writer")))
     token = service_account_token(admin, ns, "writer")
-    return Client(
-        RestConfig.from_kubeconfig(apiserver.write_kubeconfig(tmp_path / "kc", token=token))
-    )
+    kubeconfig = apiserver.write_kubeconfig(tmp_path / "kc", token=token)
+    return ns, owner, Client(RestConfig.from_kubeconfig(kubeconfig))
 
 
 def test_blocking_owner_deletion_needs_update_on_the_owners_finalizers(
-    apiserver: APIServer, admin: Client, tmp_path: Path
+    apiserver: APIServer, admin: Client, scene: tuple[str, dict[str, Any], Client]
 ) -> None:
-    ns = namespace(admin, "ownerrefs-block")
-    owner = admin.create(
-        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "owner", "namespace": ns}}
-    )
-    writer = _writer(apiserver, admin, ns, tmp_path)
+    ns, owner, writer = scene
     writer.create(_secret(ns, "plain", _owner(owner, block=False)))
     with pytest.raises(Forbidden) as refused:
         writer.create(_secret(ns, "blocking", _owner(owner, block=True)))
@@ -99,13 +102,9 @@ def test_blocking_owner_deletion_needs_update_on_the_owners_finalizers(
 
 
 def test_changing_owner_references_needs_delete_on_the_object(
-    apiserver: APIServer, admin: Client, tmp_path: Path
+    scene: tuple[str, dict[str, Any], Client],
 ) -> None:
-    ns = namespace(admin, "ownerrefs-delete")
-    owner = admin.create(
-        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "owner", "namespace": ns}}
-    )
-    writer = _writer(apiserver, admin, ns, tmp_path)
+    ns, owner, writer = scene
     secret = writer.create(_secret(ns, "adopted"))
     secret["metadata"]["labels"] = {"touched": "yes"}
     secret = writer.update(secret)  # no owner reference changes: no delete needed

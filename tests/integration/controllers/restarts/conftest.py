@@ -48,9 +48,11 @@ restarts:
     interval: 0.3s
     ratioThreshold: 0.5
     riseFactor: 2
-    minRestartedPods: 2
+    minRestartedPods: 3
     silence: 1h
 """
+"""The anomaly test restarts three of four pods one after the other: with fewer than three
+required, an inspection between two restarts could fire on a partial picture."""
 
 
 class Cluster:
