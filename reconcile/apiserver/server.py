@@ -46,7 +46,7 @@ from reconcile.apiserver.metrics import ServerMetrics
 from reconcile.apiserver.persistence import Persistence
 from reconcile.apiserver.registry import BUILTINS, WORKLOAD_BUILTINS, Registry
 from reconcile.apiserver.request import MAX_BODY
-from reconcile.apiserver.rest import Rest, parse_path, request_verb
+from reconcile.apiserver.rest import Rest, Target, parse_path, request_verb
 from reconcile.apiserver.status import StatusError
 from reconcile.apiserver.storage import Store
 from reconcile.errors import reason_for
@@ -379,7 +379,7 @@ class APIServer:
                 )
             if self.security.reviews.handles(target):
                 return await self.security.reviews.serve(request, target, user)
-            await self._inject(request, target.resource, bool(target.name))
+            await self._inject(request, target, user.name)
             assert self._rest is not None
             with self.security.watching(request):
                 return await self._rest.handle(request, target)
@@ -389,9 +389,12 @@ class APIServer:
                 response.headers[key] = value
             return response
 
-    async def _inject(self, request: web.Request, resource: str, named: bool) -> None:
-        verb = request_verb(request, named)
-        rule = self.faults.take(verb, resource, request.query_string)
+    async def _inject(self, request: web.Request, target: Target, user: str) -> None:
+        resource = target.resource
+        verb = request_verb(request, bool(target.name))
+        rule = self.faults.take(
+            verb, resource, request.query_string, user=user, name=target.name or ""
+        )
         if rule is None:
             return
         if rule.delay:

@@ -114,6 +114,20 @@ def username(namespace: str, name: str) -> str:
     return f"system:serviceaccount:{namespace}:{name}"
 
 
+MANAGER_USER = username(NAMESPACE, MANAGER)
+"""Who the manager's requests come from (e.g. to aim ``APIServer.faults`` at them)."""
+
+
+def requested(server: APIServer, user: str, verb: str, resource: str, name: str) -> bool:
+    """Whether ``user`` was allowed to ``verb`` the ``resource`` named ``name`` on ``server``."""
+    assert server.security is not None and server.security.decisions is not None
+    return any(
+        (d.attributes.verb, d.attributes.resource, d.attributes.name) == (verb, resource, name)
+        and d.allowed
+        for d in server.security.decisions.decisions(user)
+    )
+
+
 @dataclass
 class Usage:
     """Authorization decisions collected from the servers of the session's operator tests."""

@@ -25,6 +25,7 @@ from tests.integration.controllers.agentpool.pools import (
     status,
     wait_ready,
 )
+from tests.integration.controllers.rbac import MANAGER_USER, requested
 from tests.waiting import wait_for
 
 EVENT = GroupVersionKind("", "v1", "Event")
@@ -207,6 +208,8 @@ def test_a_vanished_pod_gives_its_tasks_back_to_pending(
     cluster.kubectl("delete", "pod", "gone-0", "-n", namespace, "--wait=false")
     requeued = wait_for(lambda: _events(client, namespace, "TasksRequeued"), timeout=15)
     assert "pod gone-0 is gone; tasks back to pending: a" in requeued[0]["message"]
+    # a ledger pod missing from the cache is looked up before it is given up for gone
+    assert requested(cluster.server, MANAGER_USER, "get", "pods", "gone-0")
     placement = slots.wait_for_slot(namespace, "gone", "a", timeout=15)
     assert isinstance(placement, SlotRef) and placement.state == "Reserved"
     wait_ready(client, namespace, "gone", 2)
@@ -286,3 +289,14 @@ def test_pods_the_api_server_refuses_are_one_warning_counted_on_repeats(
     assert event["involvedObject"]["name"] == "refused"
     assert "spec.containers[0].name" in event["message"]
     assert pod_uids(client, namespace, "refused") == {}
+
+
+def test_a_conflict_on_the_ledger_write_is_planned_again_from_a_fresh_read(
+    cluster: Cluster, namespace: str
+) -> None:
+    cluster.server.faults.fail(
+        code=409, verb="update", resource="agentpools", user=MANAGER_USER, name="contested"
+    )
+    cluster.client.create(pool_manifest(namespace, "contested", minReplicas=1, maxReplicas=2))
+    wait_ready(cluster.client, namespace, "contested", 1)
+    assert requested(cluster.server, MANAGER_USER, "get", "agentpools", "contested")

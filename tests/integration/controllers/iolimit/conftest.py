@@ -41,6 +41,7 @@ class Cluster:
     roots: dict[str, Path]
     manager: RunningManager
     agents: dict[str, RunningManager]
+    server: APIServer
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +79,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, rbac_usage: Usage) -> Iter
             roots,
             manager,
             agents,
+            server,
         )
     finally:
         for runner in running:

@@ -26,7 +26,12 @@ from tests.integration.controllers.iolimit.harness import (
     set_containers,
 )
 from tests.integration.controllers.processes import get_metrics
-from tests.integration.controllers.rbac import METRICS_READER_ROLE, bind_cluster_role
+from tests.integration.controllers.rbac import (
+    MANAGER_USER,
+    METRICS_READER_ROLE,
+    bind_cluster_role,
+    requested,
+)
 from tests.waiting import wait_for
 
 WORKERS = {"app": "worker"}
@@ -252,6 +257,23 @@ def test_old_annotations_are_imported_once_and_malformed_ones_skipped(cluster: C
     )
     assert _throttles(client, "p4") == [imported]
     assert [r for r, _ in events_for(client, "t4", "legacy-1")] == ["ThrottleImported"]
+
+
+def test_a_conflict_on_the_status_write_is_decided_again_from_a_fresh_read(
+    cluster: Cluster,
+) -> None:
+    client = cluster.client
+    create_namespace(client, "t5")
+    cluster.server.faults.fail(
+        code=409, verb="patch", resource="iolimitpolicies", user=MANAGER_USER, name="p5"
+    )
+    create_policy(client, "p5", "t5", {"writeIOPS": 50}, labels=WORKERS)
+    wait_for(
+        lambda: _conditions(client, "p5").get("Ready", ("", ""))[0] == "True",
+        timeout=15,
+        what="the policy's conditions written after a 409",
+    )
+    assert requested(cluster.server, MANAGER_USER, "get", "iolimitpolicies", "p5")
 
 
 def test_metrics_are_served_to_tokens_allowed_to_get_them(cluster: Cluster) -> None:

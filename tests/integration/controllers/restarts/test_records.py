@@ -10,6 +10,7 @@ import pytest
 
 from reconcile.gvk import GroupVersionKind
 from reconcile.manager import Manager
+from tests.integration.controllers.rbac import MANAGER_USER, requested
 from tests.integration.controllers.restarts.conftest import (
     POD,
     Cluster,
@@ -210,6 +211,22 @@ def test_record_of_a_job_pod_names_the_cronjob_behind_the_job(
     record = cluster.record_where(ns, name, total(1), "the record")
     assert record["spec"]["workload"] == {"kind": "CronJob", "name": "nightly"}
     assert record["metadata"]["labels"]["kreconcile.io/workload-name"] == "nightly"
+
+
+def test_a_conflict_on_the_status_write_is_retried_from_a_fresh_read(
+    cluster: Cluster, operators: Operators
+) -> None:
+    ns = cluster.namespace()
+    cluster.run_pod(ns, "contested")
+    faults = cluster.server.faults
+    writes = faults.count("update", "restartrecords")
+    faults.fail(code=409, verb="update", resource="restartrecords", user=MANAGER_USER,
+                name="contested")  # fmt: skip
+    cluster.restart(ns, "contested", "app", "Error", 3)
+    record = cluster.record_where(ns, "contested", total(1), "the restart after a 409")
+    assert restarts_of(record, "app")["reasons"] == {"Error": 1}
+    assert faults.count("update", "restartrecords") >= writes + 2, "refused, then written"
+    assert requested(cluster.server, MANAGER_USER, "get", "restartrecords", "contested")
 
 
 def _owner(obj: dict[str, Any]) -> dict[str, Any]:
