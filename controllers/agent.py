@@ -27,6 +27,7 @@ from reconcile.client import RestConfig
 from reconcile.gvk import GroupVersionKind
 from reconcile.log import setup_logging
 from reconcile.manager import Manager, ManagerOptions
+from reconcile.metrics.filters import with_authentication_and_authorization
 
 __all__ = [
     "NODE_NAME_ENV",
@@ -34,6 +35,7 @@ __all__ = [
     "add_arguments",
     "build_agent",
     "node_name",
+    "options_from_args",
     "run",
 ]
 
@@ -54,6 +56,8 @@ class AgentRunOptions:
     health_probe_bind_address: str = ":8081"
     metrics_cert_file: str | None = None
     metrics_key_file: str | None = None
+    metrics_secure: bool = False
+    """HTTPS, and scrapes authenticated and authorized by the API server (``--metrics-secure``)."""
     config_path: Path | None = None
 
 
@@ -87,6 +91,7 @@ def build_agent(
     config: RestConfig, options: AgentRunOptions, operators: Sequence[Operator]
 ) -> Manager:
     """An agent manager with every operator's node part, not started."""
+    scrape_auth = with_authentication_and_authorization if options.metrics_secure else None
     manager = Manager(
         config,
         ManagerOptions(
@@ -94,6 +99,8 @@ def build_agent(
             health_probe_bind_address=options.health_probe_bind_address,
             metrics_cert_file=options.metrics_cert_file,
             metrics_key_file=options.metrics_key_file,
+            metrics_secure_serving=options.metrics_secure,
+            metrics_filter=scrape_auth,
             leader_election=False,
             cache=CacheOptions(
                 by_kind={POD: KindOptions(field_selector=f"spec.nodeName={options.node_name}")}
@@ -116,20 +123,26 @@ def build_agent(
     return manager
 
 
+def options_from_args(args: argparse.Namespace) -> AgentRunOptions:
+    """Turn parsed flags into options; raises ValueError without a node name."""
+    cert, key = metrics_cert_files(args)
+    return AgentRunOptions(
+        node_name=node_name(args.node_name),
+        cgroup_root=Path(args.cgroup_root),
+        metrics_bind_address=args.metrics_bind_address,
+        health_probe_bind_address=args.health_probe_bind_address,
+        metrics_cert_file=cert,
+        metrics_key_file=key,
+        metrics_secure=args.metrics_secure,
+        config_path=Path(args.config) if args.config else None,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     setup_logging(args.zap_log_level)
     operators = load_operators()
     try:
-        cert, key = metrics_cert_files(args)
-        options = AgentRunOptions(
-            node_name=node_name(args.node_name),
-            cgroup_root=Path(args.cgroup_root),
-            metrics_bind_address=args.metrics_bind_address,
-            health_probe_bind_address=args.health_probe_bind_address,
-            metrics_cert_file=cert,
-            metrics_key_file=key,
-            config_path=Path(args.config) if args.config else None,
-        )
+        options = options_from_args(args)
         manager = build_agent(RestConfig.load(args.kubeconfig), options, operators)
     except Exception as error:
         log.error("agent setup failed", extra={"error": str(error)})

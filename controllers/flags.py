@@ -2,8 +2,17 @@
 
 Spelled as controller-runtime (and kubebuilder's scaffolded ``main.go``) spell them, so
 manifests and habits carry over: ``--metrics-bind-address``, ``--health-probe-bind-address``,
-``--leader-elect``, ``--kubeconfig``, ``--metrics-cert-path``, ``--zap-log-level``. Boolean
-flags take Go's forms: ``--leader-elect``, ``--leader-elect=false``.
+``--leader-elect``, ``--kubeconfig``, ``--metrics-secure``, ``--metrics-cert-path``,
+``--zap-log-level``. Boolean flags take Go's forms: ``--leader-elect``,
+``--leader-elect=false``.
+
+``--metrics-secure`` is kubebuilder's: /metrics over HTTPS (the ``--metrics-cert-path``
+certificate, else a self-signed one) and only for scrapers whose bearer token the API
+server authenticates (TokenReview) and authorizes for ``get`` on the path
+(SubjectAccessReview), so the process's ServiceAccount needs ``create`` on tokenreviews and
+subjectaccessreviews (config/rbac/metrics_auth_role.yaml) and scrapers a role like
+config/rbac/metrics_reader_role.yaml. Unlike kubebuilder's scaffold it is off by default
+(local runs and ``kreconcile dev`` serve plain HTTP); the manifests turn it on.
 """
 
 from __future__ import annotations
@@ -11,11 +20,15 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+from typing import Any
+
+from reconcile.metrics.filters import with_authentication_and_authorization
 
 __all__ = [
     "add_common_flags",
     "log_level",
     "metrics_cert_files",
+    "metrics_options",
     "parse_bool",
     "split_list",
 ]
@@ -71,6 +84,15 @@ def add_common_flags(parser: argparse.ArgumentParser, *, process: str) -> None:
         help="address /healthz and /readyz are served on (default: :8081)",
     )
     parser.add_argument(
+        "--metrics-secure",
+        type=parse_bool,
+        nargs="?",
+        const=True,
+        default=False,
+        help="serve /metrics over HTTPS to scrapers whose bearer token the API server "
+        "authenticates and authorizes for get on the path (default: false)",
+    )
+    parser.add_argument(
         "--metrics-cert-path",
         default=None,
         help="directory with the metrics server's certificate; serves /metrics over HTTPS, "
@@ -102,3 +124,15 @@ def metrics_cert_files(args: argparse.Namespace) -> tuple[str | None, str | None
         return None, None
     directory = Path(args.metrics_cert_path)
     return str(directory / args.metrics_cert_name), str(directory / args.metrics_cert_key)
+
+
+def metrics_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The ManagerOptions fields the metrics flags set (certificate, HTTPS, scrape auth)."""
+    cert, key = metrics_cert_files(args)
+    return {
+        "metrics_bind_address": args.metrics_bind_address,
+        "metrics_cert_file": cert,
+        "metrics_key_file": key,
+        "metrics_secure_serving": args.metrics_secure,
+        "metrics_filter": with_authentication_and_authorization if args.metrics_secure else None,
+    }

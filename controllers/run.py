@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from controllers.config import attach_config
-from controllers.flags import add_common_flags, metrics_cert_files, parse_bool, split_list
+from controllers.flags import add_common_flags, metrics_options, parse_bool, split_list
 from controllers.operators import Operator, OperatorOptions, load_operators
 from reconcile.cache import CacheOptions
 from reconcile.client import RestConfig
@@ -141,12 +141,9 @@ def leader_election_namespace(flag: str | None) -> str:
 def options_from_args(args: argparse.Namespace) -> RunOptions:
     """Turn parsed flags into options; raises ValueError for a bad combination."""
     namespaces = tuple(dict.fromkeys((*args.watch_namespaces, *split_list(args.namespace or ""))))
-    cert, key = metrics_cert_files(args)
     manager = ManagerOptions(
-        metrics_bind_address=args.metrics_bind_address,
+        **metrics_options(args),
         health_probe_bind_address=args.health_probe_bind_address,
-        metrics_cert_file=cert,
-        metrics_key_file=key,
         leader_election=args.leader_elect,
         leader_election_id=args.leader_election_id,
         leader_election_namespace=(

@@ -4,7 +4,15 @@ Kubernetes publishes the protobuf wire format of every API type as ``generated.p
 files in the ``k8s.io/api`` and ``k8s.io/apimachinery`` repositories. This script reads
 them and writes, for the kinds the embedded API server serves (and DeleteOptions), every
 reachable message's field numbers, JSON names, types and repetition: the table
-``reconcile/apiserver/protobuf.py`` decodes request bodies with.
+``reconcile/apiserver/protobuf.py`` decodes request bodies with (objects, and the review
+and TokenRequest bodies of ``kubectl auth can-i|whoami`` and ``kubectl create token``).
+
+What the protos do not say is read from the Go types beside them (``types.go`` and the
+package's other non-generated files), matched by field number: an embedded struct whose
+JSON name is empty (``json:",inline"``, ``json:""``) has its fields at its parent's level
+in JSON; a field whose JSON name differs from its proto name (``uID``) takes the JSON name
+(``uid``); and a message that wraps a Go ``[]string`` (``ExtraValue``) is a plain list in
+JSON.
 
 Usage::
 
@@ -46,13 +54,10 @@ _SCALARS = {
 }
 _FIELD = re.compile(r"^\s*(optional|repeated)\s+([\w.]+)\s+(\w+)\s*=\s*(\d+)\s*;")
 _MAP = re.compile(r"^\s*map<\s*string\s*,\s*([\w.]+)\s*>\s+(\w+)\s*=\s*(\d+)\s*;")
-_INLINE = {
-    ("core.v1.Volume", "volumeSource"),
-    ("core.v1.PersistentVolumeSpec", "persistentVolumeSource"),
-    ("core.v1.Probe", "handler"),
-    ("core.v1.EphemeralContainer", "ephemeralContainerCommon"),
-}
-"""Go structs embedded inline: their fields appear at the parent's level in JSON."""
+_GO_STRUCT = re.compile(r"^type\s+(\w+)\s+struct\s*\{(.*?)^\}", re.M | re.S)
+_GO_TAGS = re.compile(r'`[^`]*json:"([^"]*)"[^`]*protobuf:"\w+,(\d+),[^"]*"[^`]*`')
+_GO_STRING_LIST = re.compile(r"^type\s+(\w+)\s+\[\]string\s*$", re.M)
+_GO_SKIPPED = ("_test.go", "generated.pb.go", "_swagger_doc_generated.go")
 _ROOTS = {
     "v1/Namespace": "core.v1.Namespace",
     "v1/Pod": "core.v1.Pod",
@@ -89,6 +94,13 @@ _ROOTS = {
     "rbac.authorization.k8s.io/v1/RoleBinding": "rbac.v1.RoleBinding",
     "rbac.authorization.k8s.io/v1/ClusterRole": "rbac.v1.ClusterRole",
     "rbac.authorization.k8s.io/v1/ClusterRoleBinding": "rbac.v1.ClusterRoleBinding",
+    "authentication.k8s.io/v1/TokenRequest": "authentication.v1.TokenRequest",
+    "authentication.k8s.io/v1/TokenReview": "authentication.v1.TokenReview",
+    "authentication.k8s.io/v1/SelfSubjectReview": "authentication.v1.SelfSubjectReview",
+    "authorization.k8s.io/v1/SubjectAccessReview": "authorization.v1.SubjectAccessReview",
+    "authorization.k8s.io/v1/LocalSubjectAccessReview": "authorization.v1.LocalSubjectAccessReview",
+    "authorization.k8s.io/v1/SelfSubjectAccessReview": "authorization.v1.SelfSubjectAccessReview",
+    "authorization.k8s.io/v1/SelfSubjectRulesReview": "authorization.v1.SelfSubjectRulesReview",
 }
 
 
@@ -107,9 +119,30 @@ def _type(raw: str, package: str) -> str:
     return _SPECIAL.get(qualified, qualified)
 
 
-def _parse(path: Path, messages: dict[str, dict[str, Any]]) -> None:
+_GoNames = dict[tuple[str, str], str]
+"""(message, field number) -> JSON name as Go's tags give it, "" for an embedded struct."""
+
+
+def _go_names(directory: Path, package: str, lists: set[str]) -> _GoNames:
+    """JSON names of the fields whose proto name says otherwise, from the Go sources."""
+    names: _GoNames = {}
+    for path in sorted(directory.glob("*.go")):
+        if path.name.endswith(_GO_SKIPPED) or path.name.startswith("zz_generated"):
+            continue
+        text = path.read_text()
+        lists.update(f"{package}.{name}" for name in _GO_STRING_LIST.findall(text))
+        for struct, body in _GO_STRUCT.findall(text):
+            for json_tag, number in _GO_TAGS.findall(body):
+                names[(f"{package}.{struct}", number)] = json_tag.partition(",")[0]
+    return names
+
+
+def _parse(
+    path: Path, messages: dict[str, dict[str, Any]], go_names: _GoNames, lists: set[str]
+) -> None:
     text = path.read_text()
     package = _short(re.search(r"^package\s+([\w.]+);", text, re.M).group(1))  # type: ignore[union-attr]
+    go_names.update(_go_names(path.parent, package, lists))
     current: dict[str, Any] | None = None
     depth = 0
     for line in text.splitlines():
@@ -142,7 +175,9 @@ def _parse(path: Path, messages: dict[str, dict[str, Any]]) -> None:
             current[number] = [name, "map:" + _type(kind, package), False]
 
 
-def _reachable(messages: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def _reachable(
+    messages: dict[str, dict[str, Any]], go_names: _GoNames, lists: set[str]
+) -> dict[str, dict[str, Any]]:
     keep: dict[str, dict[str, Any]] = {}
     pending = list(_ROOTS.values())
     while pending:
@@ -150,9 +185,16 @@ def _reachable(messages: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]
         if name in keep or name not in messages:
             continue
         fields = messages[name]
-        for field in fields.values():
-            if (name, field[0]) in _INLINE:
+        for number, field in fields.items():
+            if field[1] in lists:
+                field[1] = "stringlist"
+            elif field[1].startswith("map:") and field[1][4:] in lists:
+                field[1] = "map:stringlist"
+            json_name = go_names.get((name, number))
+            if json_name == "":
                 field.append(True)
+            elif json_name is not None and json_name != "-":
+                field[0] = json_name
         keep[name] = fields
         for _, kind, _repeated, *_ in fields.values():
             target = kind[4:] if kind.startswith("map:") else kind
@@ -170,13 +212,15 @@ def main() -> None:
     )
     args = parser.parse_args()
     messages: dict[str, dict[str, Any]] = {}
+    go_names: _GoNames = {}
+    lists: set[str] = set()
     for root in (args.api, args.apimachinery):
         for path in sorted(root.rglob("generated.proto")):
-            _parse(path, messages)
+            _parse(path, messages, go_names, lists)
     missing = [root for root in _ROOTS.values() if root not in messages]
     if missing:
         raise SystemExit(f"messages not found in the protos: {missing}")
-    reachable = _reachable(messages)
+    reachable = _reachable(messages, go_names, lists)
     table = {"roots": _ROOTS, "messages": reachable}
     args.out.write_text(json.dumps(table, separators=(",", ":"), sort_keys=True) + "\n")
     print(f"wrote {len(reachable)} messages to {args.out}")

@@ -124,6 +124,11 @@ class API:
         self.admission: dict[
             tuple[str, str], Callable[[dict[str, Any], dict[str, Any] | None], None]
         ] = {}
+        self.admission_plugins: list[
+            Callable[[ResourceInfo, dict[str, Any], dict[str, Any] | None], None]
+        ] = []
+        """Checks of every kind's creates and updates (e.g. owner reference permissions),
+        after the kind's own ``admission`` hook."""
 
     # helpers
 
@@ -210,6 +215,8 @@ class API:
         hook = self.admission.get(self.key(info))
         if hook is not None:
             hook(obj, old)
+        for plugin in self.admission_plugins:
+            plugin(info, obj, old)
 
     def _commit(
         self, info: ResourceInfo, obj: dict[str, Any], *, created: bool, dry_run: bool

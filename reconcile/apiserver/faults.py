@@ -15,7 +15,7 @@ __all__ = ["Faults", "Rule"]
 
 @dataclass(kw_only=True)
 class Rule:
-    """Applies to requests whose verb and resource match (None matches any)."""
+    """Applies to requests whose verb, resource, user and name match (None matches any)."""
 
     verb: str | None
     resource: str | None
@@ -23,9 +23,18 @@ class Rule:
     code: int = 0
     delay: float = 0.0
     retry_after: int | None = None
+    user: str | None = None
+    """Only requests made by this user (e.g. ``system:serviceaccount:ns:name``)."""
+    name: str | None = None
+    """Only requests for the object of this name."""
 
-    def matches(self, verb: str, resource: str) -> bool:
-        return (self.verb in (None, verb)) and (self.resource in (None, resource))
+    def matches(self, verb: str, resource: str, user: str = "", name: str = "") -> bool:
+        return (
+            self.verb in (None, verb)
+            and self.resource in (None, resource)
+            and self.user in (None, user)
+            and self.name in (None, name)
+        )
 
 
 class Faults:
@@ -48,8 +57,12 @@ class Faults:
         resource: str | None = None,
         count: int = 1,
         retry_after: int | None = None,
+        user: str | None = None,
+        name: str | None = None,
     ) -> None:
-        """Answer the next ``count`` matching requests with HTTP ``code`` (a Status body)."""
+        """Answer the next ``count`` matching requests with HTTP ``code`` (a Status body);
+        with ``user`` and ``name``, only requests that user makes for that object (a 409 for
+        one controller's write of one object, say, while every other request goes on)."""
         with self._lock:
             self._rules.append(
                 Rule(
@@ -58,6 +71,8 @@ class Faults:
                     remaining=count,
                     code=code,
                     retry_after=retry_after,
+                    user=user,
+                    name=name,
                 )
             )
 
@@ -77,12 +92,14 @@ class Faults:
         with self._lock:
             self._rules.clear()
 
-    def take(self, verb: str, resource: str, query: str) -> Rule | None:
+    def take(
+        self, verb: str, resource: str, query: str, *, user: str = "", name: str = ""
+    ) -> Rule | None:
         """The first matching rule (consuming one use), recording the request."""
         with self._lock:
             self.requests.append((verb, resource, query))
             for rule in self._rules:
-                if rule.remaining > 0 and rule.matches(verb, resource):
+                if rule.remaining > 0 and rule.matches(verb, resource, user, name):
                     rule.remaining -= 1
                     return rule
             return None

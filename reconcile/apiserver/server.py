@@ -33,6 +33,7 @@ from reconcile.apiserver.api import API, WriteOptions
 from reconcile.apiserver.auth import (
     REVIEW_RESOURCES,
     SERVING_HOSTS,
+    AuthorizationLog,
     CertificatePair,
     Security,
     ServerSecrets,
@@ -51,7 +52,7 @@ from reconcile.apiserver.metrics import ServerMetrics
 from reconcile.apiserver.persistence import Persistence
 from reconcile.apiserver.registry import BUILTINS, WORKLOAD_BUILTINS, Registry
 from reconcile.apiserver.request import MAX_BODY
-from reconcile.apiserver.rest import Rest, parse_path, request_verb
+from reconcile.apiserver.rest import Rest, Target, parse_path, request_verb
 from reconcile.apiserver.status import StatusError
 from reconcile.apiserver.storage import Store
 from reconcile.errors import reason_for
@@ -115,6 +116,14 @@ class ServerOptions:
     wall_clock: Callable[[], float] = time.time
     """Seconds since the epoch, for ServiceAccount token issue and expiry; tests pass a
     settable clock to age tokens without waiting."""
+    authorization_log: int = 0
+    """Keep up to this many distinct authorization decisions (user, verb, resource, ...,
+    allowed) in ``APIServer.security.decisions``, so a test can compare what code used
+    with what its roles grant; 0 keeps none."""
+    owner_references_permission_enforcement: bool = False
+    """Run kube's OwnerReferencesPermissionEnforcement admission plugin (off by default, as
+    in kube-apiserver): setting ``blockOwnerDeletion`` needs ``update`` on the owner's
+    ``finalizers``."""
 
 
 class APIServer:
@@ -296,7 +305,16 @@ class APIServer:
         install_admission(api.admission)
         caller = WebhookCaller()
         Lifecycle(api, self._loop, namespace_delay=self.options.namespace_deletion_delay)
-        security = Security(api, self._loop, secrets=self.secrets, clock=options.wall_clock)
+        security = Security(
+            api,
+            self._loop,
+            secrets=self.secrets,
+            clock=options.wall_clock,
+            decisions=(
+                AuthorizationLog(options.authorization_log) if options.authorization_log else None
+            ),
+            owner_references_permission_enforcement=options.owner_references_permission_enforcement,
+        )
         self.security = security
         self._seed(api)
         security.bootstrap()
@@ -374,7 +392,7 @@ class APIServer:
                 )
             if self.security.reviews.handles(target):
                 return await self.security.reviews.serve(request, target, user)
-            await self._inject(request, target.resource, bool(target.name))
+            await self._inject(request, target, user.name)
             assert self._rest is not None
             with self.security.watching(request):
                 return await self._rest.handle(request, target)
@@ -384,9 +402,12 @@ class APIServer:
                 response.headers[key] = value
             return response
 
-    async def _inject(self, request: web.Request, resource: str, named: bool) -> None:
-        verb = request_verb(request, named)
-        rule = self.faults.take(verb, resource, request.query_string)
+    async def _inject(self, request: web.Request, target: Target, user: str) -> None:
+        resource = target.resource
+        verb = request_verb(request, bool(target.name))
+        rule = self.faults.take(
+            verb, resource, request.query_string, user=user, name=target.name or ""
+        )
         if rule is None:
             return
         if rule.delay:

@@ -10,7 +10,8 @@
 With ``EnvironmentOptions(crd_install=CRDInstallOptions(paths=[...]))`` it installs CRDs
 and waits until they are served. The kit also has ``FakeClient`` (the embedded server's
 storage without HTTP, with ``Interceptors`` for error paths) and ``Komega``
-(``eventually(obj).has(...)``). Names load lazily.
+(``eventually(obj).has(...)``); ``service_account_kubeconfig`` runs code as a ServiceAccount.
+Names load lazily.
 """
 
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from reconcile.envtest.crd import CRDInstallOptions, install_crds, uninstall_crds
     from reconcile.envtest.environment import Environment, EnvironmentOptions
     from reconcile.envtest.fake import FakeClient, Interceptors
+    from reconcile.envtest.identity import service_account_kubeconfig, service_account_token
     from reconcile.envtest.komega import Komega
 
 _EXPORTS = {
@@ -31,6 +33,8 @@ _EXPORTS = {
     "Interceptors": "reconcile.envtest.fake",
     "Komega": "reconcile.envtest.komega",
     "install_crds": "reconcile.envtest.crd",
+    "service_account_kubeconfig": "reconcile.envtest.identity",
+    "service_account_token": "reconcile.envtest.identity",
     "uninstall_crds": "reconcile.envtest.crd",
 }
 
@@ -42,6 +46,8 @@ __all__ = [
     "Interceptors",
     "Komega",
     "install_crds",
+    "service_account_kubeconfig",
+    "service_account_token",
     "uninstall_crds",
 ]
 __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)

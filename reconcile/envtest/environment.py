@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 import ssl
@@ -15,13 +14,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from reconcile.apiserver import APIServer, ServerOptions
-from reconcile.apiserver.auth import build_kubeconfig, write_kubeconfig
 from reconcile.client import Client, RestConfig
 from reconcile.envtest.crd import CRDInstallOptions, install_crds, uninstall_crds
-from reconcile.errors import AlreadyExists
+from reconcile.envtest.identity import service_account_kubeconfig
 
 __all__ = ["Environment", "EnvironmentOptions"]
 
@@ -125,29 +121,13 @@ class Environment:
         """
         if self.kubeconfig is None or self._workdir is None:
             raise RuntimeError("the environment is not started: call start() first")
-        admin = Client(RestConfig.from_kubeconfig(self.kubeconfig))
-        account = {
-            "apiVersion": "v1",
-            "kind": "ServiceAccount",
-            "metadata": {"name": name, "namespace": namespace},
-        }
-        with contextlib.suppress(AlreadyExists):
-            admin.create(account)
-        request = {
-            "apiVersion": "authentication.k8s.io/v1",
-            "kind": "TokenRequest",
-            "spec": {"expirationSeconds": expiration_seconds},
-        }
-        response = admin.transport.request(
-            "POST", f"/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token", body=request
+        return service_account_kubeconfig(
+            self.kubeconfig,
+            namespace,
+            name,
+            Path(self._workdir.name) / f"{namespace}.{name}.kubeconfig",
+            expiration_seconds=expiration_seconds,
         )
-        token = response.body["status"]["token"]
-        cluster = _current_cluster(self.kubeconfig)
-        config = build_kubeconfig(
-            cluster.pop("server"), user={"token": token}, user_name=name, namespace=namespace
-        )
-        config["clusters"][0]["cluster"].update(cluster)
-        return write_kubeconfig(Path(self._workdir.name) / f"{namespace}.{name}.kubeconfig", config)
 
     def stop(self) -> None:
         """Remove the CRDs ``start`` installed (with ``cleanup_on_stop``), then stop whatever
@@ -246,13 +226,3 @@ class Environment:
             f"kube-apiserver at {url} not ready after {self.options.start_timeout}s "
             f"({last_error}); check the binaries in KUBEBUILDER_ASSETS"
         )
-
-
-def _current_cluster(kubeconfig: Path) -> dict[str, Any]:
-    """The cluster entry (server, CA, TLS options) of a kubeconfig's current context."""
-    config = yaml.safe_load(kubeconfig.read_text()) or {}
-    context_name = config.get("current-context")
-    context = next(c for c in config.get("contexts") or [] if c.get("name") == context_name)
-    cluster_name = (context.get("context") or {}).get("cluster")
-    cluster = next(c for c in config.get("clusters") or [] if c.get("name") == cluster_name)
-    return dict(cluster.get("cluster") or {})

@@ -42,7 +42,7 @@ from reconcile.leaderelection import (
 from reconcile.manager.options import ManagerOptions
 from reconcile.manager.runnables import Runnable, RunnableGroup, needs_election
 from reconcile.manager.signals import setup_signal_handler
-from reconcile.metrics import HTTPEndpoint, metrics_route, new_registry
+from reconcile.metrics import HTTPEndpoint, metrics_route, new_registry, parse_bind_address
 from reconcile.metrics.server import Route
 from reconcile.profiling import profiling_routes
 from reconcile.recorder import EventRecorder
@@ -86,11 +86,18 @@ class Manager:
                 self.options.metrics_cert_file, self.options.metrics_key_file
             )
         metrics_filter = self.options.metrics_filter
+        metrics_tls = self.cert_watcher.context if self.cert_watcher else None
+        serves_metrics = parse_bind_address(self.options.metrics_bind_address) is not None
+        if metrics_tls is None and self.options.metrics_secure_serving and serves_metrics:
+            # cryptography is imported only by managers that need a certificate made
+            from reconcile.metrics.selfsigned import self_signed_context
+
+            metrics_tls = self_signed_context()
         self.metrics_server = HTTPEndpoint(
             "metrics",
             self.options.metrics_bind_address,
             {**self.options.metrics_extra_handlers, "/metrics": metrics_route(self.registry)},
-            ssl_context=self.cert_watcher.context if self.cert_watcher else None,
+            ssl_context=metrics_tls,
             request_filter=metrics_filter(self.api_reader.transport) if metrics_filter else None,
         )
         self.probe_server = HTTPEndpoint(

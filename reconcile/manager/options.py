@@ -34,6 +34,11 @@ class ManagerOptions:
     """Serve /metrics over HTTPS with this certificate (PEM); reloaded when the file changes."""
     metrics_key_file: str | None = None
     """Private key (PEM) for ``metrics_cert_file``."""
+    metrics_secure_serving: bool = False
+    """Serve /metrics over HTTPS even without ``metrics_cert_file``: a self-signed
+    certificate is generated when the manager is built (controller-runtime's
+    ``SecureServing``); scrapers then skip verification. Pair it with ``metrics_filter`` so
+    scrapes need a bearer token."""
     metrics_filter: FilterProvider | None = None
     """Guards every metrics route, e.g. ``with_authentication_and_authorization`` (scrapers
     need a token allowed ``get`` on the path); built from the manager's API transport."""

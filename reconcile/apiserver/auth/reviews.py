@@ -32,8 +32,7 @@ from reconcile.apiserver.auth.tokens import (
     bound_object_key,
 )
 from reconcile.apiserver.auth.user import UserInfo
-from reconcile.apiserver.auth.wire import decode_body
-from reconcile.apiserver.request import MAX_BODY
+from reconcile.apiserver.request import decode_body, read_raw
 from reconcile.apiserver.resources import ResourceInfo
 from reconcile.apiserver.rest import Target
 from reconcile.apiserver.status import StatusError, bad_request, conflict, invalid
@@ -115,11 +114,10 @@ class Reviews:
     async def serve(self, request: web.Request, target: Target, user: UserInfo) -> web.Response:
         if request.method != "POST" or (target.name and target.subresource != "token"):
             raise StatusError(405, "MethodNotAllowed", _NOT_ALLOWED)
-        raw = await request.read()
-        if len(raw) > MAX_BODY:
-            too_large = f"Request entity too large: limit is {MAX_BODY}"
-            raise StatusError(413, "RequestEntityTooLarge", too_large)
-        body = decode_body(raw, request.content_type or "")
+        info = _TOKEN_REQUEST if target.subresource == "token" else None
+        info = info or self._api.registry.lookup(target.group, target.version, target.resource)
+        assert info is not None, "handles() checked that the resource is served"
+        body = decode_body(request, info, await read_raw(request))
         if target.subresource == "token":
             result, code = self._token_request(body, target, user)
         else:

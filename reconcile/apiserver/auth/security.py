@@ -8,6 +8,9 @@ are answered by ``reviews``; everything else goes on to the resource handlers.
 Watches are authorized when they start, like every request, and stay registered here: when
 any RBAC object changes, each open watch is authorized again and one that is no longer
 allowed is ended at once, so revoking a permission also closes the stream it opened.
+
+With an ``AuthorizationLog`` (``audit``), every decision made for a request, an
+impersonation or an admission check on the requester's behalf is recorded there.
 """
 
 from __future__ import annotations
@@ -21,10 +24,12 @@ from aiohttp import web
 from reconcile.apiserver.api import API
 from reconcile.apiserver.auth import policy
 from reconcile.apiserver.auth.aggregation import ClusterRoleAggregator
+from reconcile.apiserver.auth.audit import AuthorizationLog, recording
 from reconcile.apiserver.auth.authn import Authenticator
 from reconcile.apiserver.auth.escalation import CURRENT_USER, EscalationCheck
 from reconcile.apiserver.auth.impersonation import impersonate, wants_impersonation
 from reconcile.apiserver.auth.messages import forbidden
+from reconcile.apiserver.auth.ownerrefs import OwnerReferencesPermissionEnforcement
 from reconcile.apiserver.auth.pki import ServerSecrets
 from reconcile.apiserver.auth.rbac import Attributes, RBACAuthorizer
 from reconcile.apiserver.auth.requestinfo import request_attributes
@@ -49,8 +54,11 @@ class Security:
         *,
         secrets: ServerSecrets | None,
         clock: Callable[[], float],
+        decisions: AuthorizationLog | None = None,
+        owner_references_permission_enforcement: bool = False,
     ) -> None:
-        """``secrets`` None: insecure mode, every request is an unchecked administrator."""
+        """``secrets`` None: insecure mode, every request is an unchecked administrator.
+        ``decisions`` records every authorization decision (see ``audit``)."""
         self._api = api
         self.tokens = (
             ServiceAccountTokens(secrets.signing_key, api.store, clock=clock)
@@ -63,7 +71,11 @@ class Security:
             insecure=secrets is None,
         )
         self.authorizer = RBACAuthorizer(api.store)
+        self.decisions = decisions
+        self._authorize = recording(self.authorizer.authorize, decisions)
         EscalationCheck(self.authorizer).install(api)
+        if owner_references_permission_enforcement:
+            OwnerReferencesPermissionEnforcement(api, self._authorize).install()
         self._aggregator = ClusterRoleAggregator(api, loop)
         self.reviews = Reviews(
             api, authenticator=self.authenticator, authorizer=self.authorizer, tokens=self.tokens
@@ -84,10 +96,10 @@ class Security:
         peer = transport.get_extra_info("peercert") if transport is not None else None
         user = self.authenticator.authenticate(request.headers, peer, request.path)
         if wants_impersonation(request.headers):
-            user = impersonate(request.headers, user, self.authorizer.authorize)
+            user = impersonate(request.headers, user, self._authorize)
         CURRENT_USER.set(user)
         attributes = request_attributes(user, request.method, request.path, request.query, target)
-        decision = self.authorizer.authorize(attributes)
+        decision = self._authorize(attributes)
         if not decision.allowed:
             raise forbidden(attributes, decision.reason)
         if attributes.verb == "watch":

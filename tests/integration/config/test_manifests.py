@@ -89,7 +89,7 @@ def test_manager_deployment_is_hardened_and_elects_a_leader() -> None:
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "health"}
     assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "health"}
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-    assert ports == {"http-metrics": 8080, "health": 8081, "webhook-server": 9443}
+    assert ports == {"https-metrics": 8443, "health": 8081, "webhook-server": 9443}
     assert "--health-probe-bind-address=:8081" in container["args"]
     assert {"requests", "limits"} <= set(container["resources"])
     env = {e["name"]: e["valueFrom"]["fieldRef"]["fieldPath"] for e in container["env"]}
@@ -158,59 +158,38 @@ def _grants(rules: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
 def test_no_role_uses_a_wildcard() -> None:
     for obj in rendered():
         for rule in obj.get("rules", []):
-            for key in ("apiGroups", "resources", "verbs"):
-                assert "*" not in rule[key], f"{obj['metadata']['name']}: wildcard in {key}"
+            for key in ("apiGroups", "resources", "verbs", "nonResourceURLs"):
+                assert "*" not in rule.get(key, []), f"{obj['metadata']['name']}: wildcard in {key}"
 
 
-MANAGER_GRANTS = (
-    {("", "pods", verb) for verb in ("create", "delete", "get", "list", "patch", "watch")}
-    | {
-        ("", "namespaces", "get"),
-        ("", "namespaces", "list"),
-        ("", "namespaces", "watch"),
-        ("", "nodes", "get"),
-        ("", "nodes", "list"),
-        ("", "nodes", "watch"),
-        ("", "events", "create"),
-        ("", "events", "patch"),
-        ("apps", "replicasets", "get"),
-        ("batch", "jobs", "get"),
-        ("kreconcile.io", "agentpools/finalizers", "update"),
+# Which verbs the manager's and the agent's ClusterRoles grant is proven by running the
+# operators as their ServiceAccounts: tests/integration/controllers/test_rbac_usage.py.
+
+
+def test_metrics_are_guarded_as_kubebuilder_lays_it_out() -> None:
+    assert _grants(_rules("ClusterRole", "kreconcile-metrics-auth-role")) == {
+        ("authentication.k8s.io", "tokenreviews", "create"),
+        ("authorization.k8s.io", "subjectaccessreviews", "create"),
     }
-    | {
-        ("kreconcile.io", "restartrecords", verb)
-        for verb in ("create", "delete", "get", "list", "patch", "update", "watch")
-    }
-    | {
-        ("kreconcile.io", f"{plural}", verb)
-        for plural in ("iolimitpolicies", "agentpools")
-        for verb in ("get", "list", "watch")
-    }
-    | {
-        ("kreconcile.io", f"{plural}/status", verb)
-        for plural in ("restartrecords", "iolimitpolicies", "agentpools")
-        for verb in ("get", "patch", "update")
-    }
-)
-"""What the operators of the three issues need (see the comments in config/rbac/role.yaml).
-
-Written out here so a change to the ClusterRole is a deliberate change to this table too."""
-
-AGENT_GRANTS = {
-    ("", "pods", "get"),
-    ("", "pods", "list"),
-    ("", "pods", "watch"),
-    ("kreconcile.io", "iolimitpolicies", "get"),
-    ("kreconcile.io", "iolimitpolicies", "list"),
-    ("kreconcile.io", "iolimitpolicies", "watch"),
-    ("kreconcile.io", "iolimitpolicies/status", "get"),
-    ("kreconcile.io", "iolimitpolicies/status", "patch"),
-}
-
-
-def test_manager_and_agent_roles_grant_exactly_the_documented_verbs() -> None:
-    assert _grants(_rules("ClusterRole", "kreconcile-manager-role")) == MANAGER_GRANTS
-    assert _grants(_rules("ClusterRole", "kreconcile-agent-role")) == AGENT_GRANTS
+    binding = find("ClusterRoleBinding", "kreconcile-metrics-auth-rolebinding")
+    assert binding["roleRef"]["name"] == "kreconcile-metrics-auth-role"
+    assert [s["name"] for s in binding["subjects"]] == [
+        "kreconcile-controller-manager",
+        "kreconcile-node-agent",
+    ]
+    assert _rules("ClusterRole", "kreconcile-metrics-reader") == [
+        {"nonResourceURLs": ["/metrics"], "verbs": ["get"]}
+    ]
+    for kind, name in (
+        ("Deployment", "kreconcile-controller-manager"),
+        ("DaemonSet", "kreconcile-node-agent"),
+    ):
+        container = _container(find(kind, name))
+        assert "--metrics-secure" in container["args"], name
+        assert "--metrics-bind-address=:8443" in container["args"], name
+        assert {"name": "https-metrics", "containerPort": 8443, "protocol": "TCP"} in container[
+            "ports"
+        ]
 
 
 def test_leader_election_role_is_limited_to_the_lease() -> None:
@@ -301,6 +280,9 @@ def test_service_monitor_scrapes_both_metrics_services() -> None:
         "kreconcile-controller-manager-metrics-service",
         "kreconcile-node-agent-metrics-service",
     ]
-    ports = {e["port"] for e in monitor["spec"]["endpoints"]}
+    (endpoint,) = monitor["spec"]["endpoints"]
     for service in services:
-        assert ports == {p["name"] for p in service["spec"]["ports"]}
+        assert [p["name"] for p in service["spec"]["ports"]] == [endpoint["port"]]
+    # both endpoints serve HTTPS to scrapers with a token (--metrics-secure)
+    assert endpoint["scheme"] == "https"
+    assert endpoint["bearerTokenFile"] == "/var/run/secrets/kubernetes.io/serviceaccount/token"

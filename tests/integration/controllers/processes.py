@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import urllib.error
@@ -39,8 +40,22 @@ def start(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str
 
 def get(address: str, path: str) -> tuple[int, str]:
     """(status, body) of GET http://address/path; (0, error) when nothing answers."""
+    return _get(urllib.request.Request(f"http://{address}{path}"))
+
+
+def get_metrics(address: str, token: str | None) -> tuple[int, str]:
+    """(status, body) of GET https://address/metrics with ``token`` as bearer, if any; the
+    certificate is not verified (``--metrics-secure`` serves a self-signed one)."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return _get(urllib.request.Request(f"https://{address}/metrics", headers=headers), context)
+
+
+def _get(request: urllib.request.Request, context: ssl.SSLContext | None = None) -> tuple[int, str]:
     try:
-        with urllib.request.urlopen(f"http://{address}{path}", timeout=5) as response:
+        with urllib.request.urlopen(request, timeout=5, context=context) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()

@@ -7,14 +7,33 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from controllers.inprocess import install_crds
 from controllers.operators import OPERATORS, Operator, OperatorOptions
-from controllers.run import RunOptions, build_manager
+from controllers.run import DEFAULT_LEADER_ELECTION_ID, RunOptions, build_manager
 from reconcile import ControllerBuilder, GroupVersionKind, ReconcilerFunc, Request, Result
+from reconcile.apiserver import APIServer, ServerOptions
 from reconcile.client import Client, RestConfig
 from reconcile.manager import Manager, ManagerOptions
 from tests.integration.controller.conftest import RunningManager
-from tests.integration.controllers.processes import command, free_address, get, start, stop
+from tests.integration.controllers.processes import (
+    command,
+    free_address,
+    get,
+    get_metrics,
+    start,
+    stop,
+)
+from tests.integration.controllers.rbac import (
+    METRICS_READER_ROLE,
+    NAMESPACE,
+    Identities,
+    Usage,
+    bind_cluster_role,
+    deploy_rbac,
+    server_options,
+)
 from tests.waiting import wait_for
 
 LEASE = GroupVersionKind("coordination.k8s.io", "v1", "Lease")
@@ -23,24 +42,36 @@ CONFIGMAP = GroupVersionKind("", "v1", "ConfigMap")
 
 def _holder(client: Client) -> str | None:
     try:
-        lease = client.get(LEASE, "kreconcile-manager", "default")
+        lease = client.get(LEASE, DEFAULT_LEADER_ELECTION_ID, NAMESPACE)
     except Exception:
         return None
     return str(lease["spec"].get("holderIdentity") or "")
 
 
-def test_run_leads_serves_metrics_and_probes_and_stops_on_sigterm(
-    kubeconfig: Path, client: Client, tmp_path: Path
+@pytest.fixture
+def apiserver_options() -> ServerOptions:
+    """Log authorization decisions: ``kreconcile run`` runs as its ServiceAccount here."""
+    return server_options()
+
+
+def test_run_as_its_service_account_leads_guards_metrics_and_stops_on_sigterm(
+    apiserver: APIServer, kubeconfig: Path, client: Client, tmp_path: Path, rbac_usage: Usage
 ) -> None:
     install_crds(client)  # as a deployment has them: every operator's informers sync
+    deploy_rbac(client)
+    identities = Identities(kubeconfig, tmp_path / "identities")
+    client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "monitoring"}})
+    bind_cluster_role(client, METRICS_READER_ROLE, ("monitoring", "prometheus"))
+    prometheus = identities.token("monitoring", "prometheus")
     metrics, probes = free_address(), free_address()
     config = tmp_path / "operators.yaml"
     config.write_text("{}\n")
     process = start(
         "run",
-        f"--kubeconfig={kubeconfig}",
-        "--leader-election-namespace=default",
+        f"--kubeconfig={identities.manager}",
+        f"--leader-election-namespace={NAMESPACE}",
         f"--metrics-bind-address={metrics}",
+        "--metrics-secure",
         f"--health-probe-bind-address={probes}",
         f"--config={config}",
     )
@@ -48,10 +79,12 @@ def test_run_leads_serves_metrics_and_probes_and_stops_on_sigterm(
         wait_for(lambda: _holder(client), timeout=30, what="the manager to take the Lease")
         wait_for(lambda: get(probes, "/readyz")[0] == 200, timeout=10, what="/readyz")
         assert get(probes, "/healthz")[0] == 200
-        status, body = get(metrics, "/metrics")
+        status, body = get_metrics(metrics, prometheus)
         assert status == 200
         assert 'leader_election_master_status{name="kreconcile-manager"} 1.0' in body
         assert 'kreconcile_config_last_reload_successful{name="operators"} 1.0' in body
+        assert get_metrics(metrics, None) == (401, "Unauthorized\n")
+        assert get_metrics(metrics, identities.token("monitoring", "stranger"))[0] == 403
         code, output = stop(process)
     finally:
         if process.poll() is None:
@@ -60,6 +93,7 @@ def test_run_leads_serves_metrics_and_probes_and_stops_on_sigterm(
     installed = ",".join(name for name, _ in OPERATORS) or "none"
     assert f"operators={installed}" in output and "leader_elect=True" in output
     assert _holder(client) == ""  # released on the way out, so a standby takes over at once
+    rbac_usage.collect("run", apiserver)
 
 
 def test_run_refuses_a_bad_config_file(kubeconfig: Path, tmp_path: Path) -> None:

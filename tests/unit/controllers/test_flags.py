@@ -11,6 +11,7 @@ import pytest
 from controllers import agent, run
 from controllers.cli import build_parser
 from controllers.flags import log_level, parse_bool
+from reconcile.metrics.filters import with_authentication_and_authorization
 
 
 def _run_args(*argv: str) -> argparse.Namespace:
@@ -116,3 +117,18 @@ def test_webhook_cert_path_turns_the_webhook_server_on(tmp_path: Path) -> None:
     assert (options.port, options.cert_file, options.key_file) == (
         10250, str(tmp_path / "cert.pem"), str(tmp_path / "key.pem"),
     )  # fmt: skip
+
+
+@pytest.mark.parametrize("secure", [True, False], ids=["secure", "plain"])
+def test_metrics_secure_serves_https_behind_token_review(secure: bool) -> None:
+    flags = ["--metrics-secure"] if secure else []
+    manager = run.options_from_args(_run_args(*flags, "--leader-elect=false")).manager
+    assert manager.metrics_secure_serving is secure
+    assert manager.metrics_filter is (with_authentication_and_authorization if secure else None)
+    parsed = build_parser().parse_args(["agent", "--node-name=n1", *flags])
+    assert agent.options_from_args(parsed).metrics_secure is secure
+
+
+def test_metrics_secure_takes_go_booleans() -> None:
+    manager = run.options_from_args(_run_args("--metrics-secure=false", "--leader-elect=false"))
+    assert manager.manager.metrics_secure_serving is False

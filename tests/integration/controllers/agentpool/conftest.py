@@ -1,10 +1,11 @@
 """One embedded API server per module with the CRDs, a simulated kubelet and the operator.
 
 The manager runs with the client configuration of ``operator_kubeconfig`` and claimers with
-``claimer_kubeconfig``: today both are the server's admin kubeconfig (the embedded server
-does not enforce RBAC yet); once it does, these fixtures hand out the credentials of the
-manager's ServiceAccount (config/rbac/role.yaml) and of a subject bound to
-agentpool-claimer-role, and every test here proves those grants are enough.
+``claimer_kubeconfig``: the credentials of the manager's ServiceAccount as config/rbac binds
+it (config/rbac/role.yaml) and of a ServiceAccount bound to agentpool-claimer-role in each
+test's namespace, on a server that enforces RBAC and OwnerReferencesPermissionEnforcement,
+so every test here proves those grants are enough. What they used goes to the session's
+RBAC usage check (``tests/integration/controllers/rbac.py``).
 """
 
 from __future__ import annotations
@@ -21,13 +22,22 @@ import pytest
 from controllers.inprocess import install_crds
 from controllers.operators import Operator
 from controllers.run import RunOptions, build_manager
-from reconcile.apiserver import APIServer, ServerOptions
+from reconcile.apiserver import APIServer
 from reconcile.cache import CacheOptions, ReflectorOptions
 from reconcile.client import Client, RestConfig
 from reconcile.envtest.kubelet import SimulatedKubelet
 from reconcile.manager import Manager, ManagerOptions
 from tests.conftest import Kubectl
 from tests.integration.controller.conftest import RunningManager
+from tests.integration.controllers.rbac import (
+    CLAIMER,
+    CLAIMER_ROLE,
+    Identities,
+    Usage,
+    bind_cluster_role,
+    deploy_rbac,
+    server_options,
+)
 
 
 @dataclass
@@ -68,30 +78,38 @@ def operator_manager(config: RestConfig) -> Manager:
 
 
 @pytest.fixture(scope="module")
-def agentpool_server() -> Iterator[APIServer]:
-    server = APIServer(ServerOptions())
+def agentpool_server(request: pytest.FixtureRequest, rbac_usage: Usage) -> Iterator[APIServer]:
+    server = APIServer(server_options())
     server.start()
     try:
         yield server
     finally:
         server.stop()
+    rbac_usage.collect(request.module.__name__.rsplit(".", 1)[-1], server)
 
 
 @pytest.fixture(scope="module")
 def admin_kubeconfig(agentpool_server: APIServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return agentpool_server.write_kubeconfig(tmp_path_factory.mktemp("admin") / "kubeconfig")
+    kubeconfig = agentpool_server.write_kubeconfig(tmp_path_factory.mktemp("admin") / "kubeconfig")
+    deploy_rbac(Client(RestConfig.from_kubeconfig(kubeconfig)))
+    return kubeconfig
 
 
 @pytest.fixture(scope="module")
-def operator_kubeconfig(admin_kubeconfig: Path) -> Path:
+def identities(admin_kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Identities:
+    return Identities(admin_kubeconfig, tmp_path_factory.mktemp("identities"))
+
+
+@pytest.fixture(scope="module")
+def operator_kubeconfig(identities: Identities) -> Path:
     """The manager's identity (see the module docstring)."""
-    return admin_kubeconfig
+    return identities.manager
 
 
 @pytest.fixture(scope="module")
-def claimer_kubeconfig(admin_kubeconfig: Path) -> Path:
+def claimer_kubeconfig(identities: Identities) -> Path:
     """A claimer's identity (see the module docstring)."""
-    return admin_kubeconfig
+    return identities.kubeconfig(*CLAIMER)
 
 
 @pytest.fixture(scope="module")
@@ -130,8 +148,9 @@ _NAMESPACES = itertools.count()
 
 @pytest.fixture
 def namespace(cluster: Cluster, request: pytest.FixtureRequest) -> str:
-    """A fresh namespace for each test, named after it."""
+    """A fresh namespace for each test, named after it, where the claimer may claim."""
     base = re.sub(r"[^a-z0-9-]+", "-", request.node.name.replace("_", "-").lower())
     name = f"{base[5:45].strip('-')}-{next(_NAMESPACES)}"
     cluster.client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    bind_cluster_role(cluster.client, CLAIMER_ROLE, CLAIMER, namespace=name)
     return name

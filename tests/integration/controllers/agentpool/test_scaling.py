@@ -25,6 +25,7 @@ from tests.integration.controllers.agentpool.pools import (
     status,
     wait_ready,
 )
+from tests.integration.controllers.rbac import MANAGER_USER, requested
 from tests.waiting import wait_for
 
 EVENT = GroupVersionKind("", "v1", "Event")
@@ -207,6 +208,8 @@ def test_a_vanished_pod_gives_its_tasks_back_to_pending(
     cluster.kubectl("delete", "pod", "gone-0", "-n", namespace, "--wait=false")
     requeued = wait_for(lambda: _events(client, namespace, "TasksRequeued"), timeout=15)
     assert "pod gone-0 is gone; tasks back to pending: a" in requeued[0]["message"]
+    # a ledger pod missing from the cache is looked up before it is given up for gone
+    assert requested(cluster.server, MANAGER_USER, "get", "pods", "gone-0")
     placement = slots.wait_for_slot(namespace, "gone", "a", timeout=15)
     assert isinstance(placement, SlotRef) and placement.state == "Reserved"
     wait_ready(client, namespace, "gone", 2)
@@ -262,3 +265,38 @@ def test_invalid_specs_are_refused_with_the_field_named(
     assert result.returncode != 0
     assert f"{field}: Invalid value" in result.stderr
     assert message in result.stderr
+
+
+def test_pods_the_api_server_refuses_are_one_warning_counted_on_repeats(
+    cluster: Cluster, namespace: str
+) -> None:
+    client = cluster.client
+    manifest = pool_manifest(namespace, "refused", minReplicas=1, maxReplicas=1)
+    container = {**manifest["spec"]["template"]["spec"]["containers"][0], "name": "Agent_1"}
+    manifest["spec"]["template"] = {
+        **manifest["spec"]["template"],
+        "spec": {"containers": [container]},
+    }
+    client.create(manifest)
+    repeated = wait_for(
+        lambda: [e for e in _events(client, namespace, "FailedCreate") if e.get("count", 1) > 1],
+        timeout=20,
+        what="the FailedCreate Warning counted again on a retry",
+    )
+    assert len(_events(client, namespace, "FailedCreate")) == 1, "repeats patch one Event"
+    (event,) = repeated
+    assert event["type"] == "Warning"
+    assert event["involvedObject"]["name"] == "refused"
+    assert "spec.containers[0].name" in event["message"]
+    assert pod_uids(client, namespace, "refused") == {}
+
+
+def test_a_conflict_on_the_ledger_write_is_planned_again_from_a_fresh_read(
+    cluster: Cluster, namespace: str
+) -> None:
+    cluster.server.faults.fail(
+        code=409, verb="update", resource="agentpools", user=MANAGER_USER, name="contested"
+    )
+    cluster.client.create(pool_manifest(namespace, "contested", minReplicas=1, maxReplicas=2))
+    wait_ready(cluster.client, namespace, "contested", 1)
+    assert requested(cluster.server, MANAGER_USER, "get", "agentpools", "contested")

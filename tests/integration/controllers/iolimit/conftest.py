@@ -1,7 +1,9 @@
 """One API server, IOLimitPolicy controller and two node agents shared by a test module.
 
 Each test uses its own namespace and policies, so tests stay independent while paying for
-the server and the managers once.
+the server and the managers once. The controller and the agents run as the manager's and
+the node agent's ServiceAccounts as config/rbac binds them, serving /metrics as
+``--metrics-secure`` does; what they used goes to the session's RBAC usage check.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from reconcile.apiserver import APIServer, ServerOptions
+from reconcile.apiserver import APIServer
 from reconcile.client import Client, RestConfig
 from tests.conftest import Kubectl
 from tests.integration.controller.conftest import RunningManager
@@ -23,6 +25,7 @@ from tests.integration.controllers.iolimit.harness import (
     start_manager,
     write_config,
 )
+from tests.integration.controllers.rbac import Identities, Usage, deploy_rbac, server_options
 
 DEVICES = ["8:0", "8:16"]
 """The disks the agents limit (explicit: a mimic tree has no device of its own)."""
@@ -32,22 +35,27 @@ DEVICES = ["8:0", "8:16"]
 class Cluster:
     client: Client
     kubeconfig: Path
+    """The admin's (tests, kubectl)."""
+    identities: Identities
     kubectl: Kubectl
     roots: dict[str, Path]
     manager: RunningManager
     agents: dict[str, RunningManager]
+    server: APIServer
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+def cluster(tmp_path_factory: pytest.TempPathFactory, rbac_usage: Usage) -> Iterator[Cluster]:
     workdir = tmp_path_factory.mktemp("iolimit")
-    server = APIServer(ServerOptions())
+    server = APIServer(server_options())
     server.start()
     running: list[RunningManager] = []
     try:
         kubeconfig = server.write_kubeconfig(workdir / "kubeconfig")
         client = Client(RestConfig.from_kubeconfig(kubeconfig))
         install(client)
+        deploy_rbac(client)
+        identities = Identities(kubeconfig, workdir / "identities")
         config = write_config(
             workdir / "operators.yaml",
             samplingInterval=0.1,
@@ -56,17 +64,22 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             devices=DEVICES,
         )
         roots = {node: mimic_root(workdir / "cgroup" / node) for node in ("node-1", "node-2")}
-        manager = start_manager(kubeconfig, config)
+        manager = start_manager(identities.manager, config, secure_metrics=True)
         running.append(manager)
-        agents = {node: start_agent(kubeconfig, node, root, config) for node, root in roots.items()}
+        agents = {
+            node: start_agent(identities.agent, node, root, config, secure_metrics=True)
+            for node, root in roots.items()
+        }
         running.extend(agents.values())
         yield Cluster(
             client,
             kubeconfig,
+            identities,
             Kubectl(kubeconfig, workdir / "kubectl-cache"),
             roots,
             manager,
             agents,
+            server,
         )
     finally:
         for runner in running:
@@ -74,3 +87,4 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         server.stop()
     for runner in running:
         assert runner.error is None, runner.error
+    rbac_usage.collect("iolimit", server)

@@ -1,8 +1,7 @@
 """Running the IOLimitPolicy controller and node agents against a test API server.
 
 Managers are built exactly as ``kreconcile run`` / ``kreconcile agent`` build them, from a
-kubeconfig the test fixtures hand out (so once the server enforces RBAC, the fixtures can
-hand out the ServiceAccounts' credentials instead). Pods are created the way the kubelet
+kubeconfig the test fixtures hand out (the ServiceAccounts' credentials, in conftest.py). Pods are created the way the kubelet
 reports them (spec.nodeName, then a status with running containers), with their cgroup
 directories made where the container runtime would make them.
 """
@@ -29,6 +28,7 @@ from reconcile.client.patch import APPLY_PATCH
 from reconcile.errors import NotFound
 from reconcile.gvk import GroupVersionKind
 from reconcile.manager import ManagerOptions
+from reconcile.metrics.filters import with_authentication_and_authorization
 from tests.integration.controller.conftest import RunningManager
 from tests.waiting import wait_for
 
@@ -93,12 +93,18 @@ def write_config(path: Path, **settings: Any) -> Path:
     return path
 
 
-def start_manager(kubeconfig: Path, config: Path) -> RunningManager:
+def start_manager(
+    kubeconfig: Path, config: Path, *, secure_metrics: bool = False
+) -> RunningManager:
+    """The controller; with ``secure_metrics`` its /metrics is served (HTTPS, any free port)
+    as ``kreconcile run --metrics-secure`` serves it."""
     manager = build_manager(
         RestConfig.from_kubeconfig(kubeconfig),
         RunOptions(
             manager=ManagerOptions(
-                metrics_bind_address="0",
+                metrics_bind_address="127.0.0.1:0" if secure_metrics else "0",
+                metrics_secure_serving=secure_metrics,
+                metrics_filter=with_authentication_and_authorization if secure_metrics else None,
                 health_probe_bind_address="0",
                 graceful_shutdown_timeout=10.0,
             ),
@@ -109,13 +115,17 @@ def start_manager(kubeconfig: Path, config: Path) -> RunningManager:
     return RunningManager(manager).start()
 
 
-def start_agent(kubeconfig: Path, node: str, cgroup_root: Path, config: Path) -> RunningManager:
+def start_agent(
+    kubeconfig: Path, node: str, cgroup_root: Path, config: Path, *, secure_metrics: bool = False
+) -> RunningManager:
+    """A node agent; ``secure_metrics`` as for ``start_manager``."""
     manager = build_agent(
         RestConfig.from_kubeconfig(kubeconfig),
         AgentRunOptions(
             node_name=node,
             cgroup_root=cgroup_root,
-            metrics_bind_address="0",
+            metrics_bind_address="127.0.0.1:0" if secure_metrics else "0",
+            metrics_secure=secure_metrics,
             health_probe_bind_address="0",
             config_path=config,
         ),

@@ -25,6 +25,13 @@ from tests.integration.controllers.iolimit.harness import (
     running_pod,
     set_containers,
 )
+from tests.integration.controllers.processes import get_metrics
+from tests.integration.controllers.rbac import (
+    MANAGER_USER,
+    METRICS_READER_ROLE,
+    bind_cluster_role,
+    requested,
+)
 from tests.waiting import wait_for
 
 WORKERS = {"app": "worker"}
@@ -250,3 +257,43 @@ def test_old_annotations_are_imported_once_and_malformed_ones_skipped(cluster: C
     )
     assert _throttles(client, "p4") == [imported]
     assert [r for r, _ in events_for(client, "t4", "legacy-1")] == ["ThrottleImported"]
+
+
+def test_a_conflict_on_the_status_write_is_decided_again_from_a_fresh_read(
+    cluster: Cluster,
+) -> None:
+    client = cluster.client
+    create_namespace(client, "t5")
+    cluster.server.faults.fail(
+        code=409, verb="patch", resource="iolimitpolicies", user=MANAGER_USER, name="p5"
+    )
+    create_policy(client, "p5", "t5", {"writeIOPS": 50}, labels=WORKERS)
+    wait_for(
+        lambda: _conditions(client, "p5").get("Ready", ("", ""))[0] == "True",
+        timeout=15,
+        what="the policy's conditions written after a 409",
+    )
+    assert requested(cluster.server, MANAGER_USER, "get", "iolimitpolicies", "p5")
+
+
+def test_metrics_are_served_to_tokens_allowed_to_get_them(cluster: Cluster) -> None:
+    """``--metrics-secure``: the API server authenticates the scraper's token (TokenReview)
+    and authorizes ``get /metrics`` (SubjectAccessReview), asked with each process's own
+    ServiceAccount (config/rbac/metrics_auth_role.yaml)."""
+    create_namespace(cluster.client, "monitoring")
+    bind_cluster_role(cluster.client, METRICS_READER_ROLE, ("monitoring", "prometheus"))
+    prometheus = cluster.identities.token("monitoring", "prometheus")
+    stranger = cluster.identities.token("monitoring", "stranger")
+    endpoints = {
+        "manager": cluster.manager.manager.metrics_server.address,
+        **{node: agent.manager.metrics_server.address for node, agent in cluster.agents.items()},
+    }
+    for process, address in endpoints.items():
+        assert address is not None, process
+        status, body = get_metrics(address, prometheus)
+        assert status == 200, (process, body)
+        assert 'kreconcile_config_last_reload_successful{name="operators"} 1.0' in body
+        assert get_metrics(address, None) == (401, "Unauthorized\n"), process
+        assert get_metrics(address, "not-a-token") == (401, "Unauthorized\n"), process
+        denied = "Authorization denied for user system:serviceaccount:monitoring:stranger\n"
+        assert get_metrics(address, stranger) == (403, denied), process

@@ -156,7 +156,24 @@ def test_a_malformed_config_edit_keeps_the_last_good_one(
     )
     assert record["spec"]["inspection"] == {"clusterName": "second"}
     ratio = ("pod_monitor_namespace_restart_ratio", (("cluster", "second"), ("namespace", other)))
-    assert ratio in scrape(manager)
+    wait_for(lambda: ratio in scrape(manager), what="the ratio of the new target exported")
+
+    # the target moves to another cluster name: the namespace's record follows it
+    operators.config_path.write_text(
+        restore_config.replace(
+            '    - {cluster_name: test, namespace: "inspect-*"}\n',
+            '    - {cluster_name: test, namespace: "inspect-*"}\n'
+            '    - {cluster_name: third, namespace: ["other-*"]}\n',
+        )
+    )
+    cluster.record_where(
+        other,
+        INSPECTION_RECORD,
+        lambda r: r["spec"]["inspection"] == {"clusterName": "third"},
+        "the record renamed to the new cluster",
+    )
+    ratio = ("pod_monitor_namespace_restart_ratio", (("cluster", "third"), ("namespace", other)))
+    wait_for(lambda: ratio in scrape(manager), what="the ratio under the new cluster name")
 
     # dropped from the config: its record stays (history) but is marked and not exported
     operators.config_path.write_text(restore_config)

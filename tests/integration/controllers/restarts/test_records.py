@@ -10,6 +10,7 @@ import pytest
 
 from reconcile.gvk import GroupVersionKind
 from reconcile.manager import Manager
+from tests.integration.controllers.rbac import MANAGER_USER, requested
 from tests.integration.controllers.restarts.conftest import (
     POD,
     Cluster,
@@ -181,6 +182,51 @@ def test_record_is_labelled_with_the_deployment_behind_the_replicaset(
         "get", "rr", "-n", ns, "-l", "kreconcile.io/workload-name=web", "-o", "name"
     )
     assert listed.split() == [f"restartrecord.kreconcile.io/{name}"]
+
+
+def test_record_of_a_job_pod_names_the_cronjob_behind_the_job(
+    cluster: Cluster, operators: Operators
+) -> None:
+    ns = cluster.namespace()
+    template = {
+        "spec": {"restartPolicy": "OnFailure",
+                 "containers": [{"name": "app", "image": "busybox:1.36"}]},
+    }  # fmt: skip
+    cronjob = cluster.client.create(
+        {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "nightly", "namespace": ns},
+         "spec": {"schedule": "0 3 * * *", "jobTemplate": {"spec": {"template": template}}}}
+    )  # fmt: skip
+    job = cluster.client.create(
+        {"apiVersion": "batch/v1", "kind": "Job",
+         "metadata": {"name": "backup", "namespace": ns,
+                      "ownerReferences": [_owner(cronjob)]},
+         "spec": {"template": template}}
+    )  # fmt: skip
+    # not named as a CronJob names its Jobs, so only reading the Job tells the CronJob
+    name = "backup-k8x2p"  # no Job controller here: the pod it would have created
+    cluster.run_pod(
+        ns, name, metadata={"ownerReferences": [_owner(job)]}, restartPolicy="OnFailure"
+    )
+    cluster.restart(ns, name, "app")
+    record = cluster.record_where(ns, name, total(1), "the record")
+    assert record["spec"]["workload"] == {"kind": "CronJob", "name": "nightly"}
+    assert record["metadata"]["labels"]["kreconcile.io/workload-name"] == "nightly"
+
+
+def test_a_conflict_on_the_status_write_is_retried_from_a_fresh_read(
+    cluster: Cluster, operators: Operators
+) -> None:
+    ns = cluster.namespace()
+    cluster.run_pod(ns, "contested")
+    faults = cluster.server.faults
+    writes = faults.count("update", "restartrecords")
+    faults.fail(code=409, verb="update", resource="restartrecords", user=MANAGER_USER,
+                name="contested")  # fmt: skip
+    cluster.restart(ns, "contested", "app", "Error", 3)
+    record = cluster.record_where(ns, "contested", total(1), "the restart after a 409")
+    assert restarts_of(record, "app")["reasons"] == {"Error": 1}
+    assert faults.count("update", "restartrecords") >= writes + 2, "refused, then written"
+    assert requested(cluster.server, MANAGER_USER, "get", "restartrecords", "contested")
 
 
 def _owner(obj: dict[str, Any]) -> dict[str, Any]:

@@ -98,3 +98,38 @@ def test_int_or_string_and_inline_volume_source() -> None:
 def test_explicit_zero_replicas_is_kept() -> None:
     raw = _bytes(1, _bytes(1, b"d")) + _bytes(2, _int(1, 0))
     assert decode_object(_envelope("apps/v1", "Deployment", raw))["spec"] == {"replicas": 0}
+
+
+def test_embedded_reference_is_inline_as_in_json() -> None:
+    # Pod.spec.volumes[0].configMap.name: ConfigMapVolumeSource embeds LocalObjectReference
+    config_map = _bytes(1, _bytes(1, b"settings")) + _int(3, 0o440)
+    volume = _bytes(1, b"cfg") + _bytes(2, _bytes(19, config_map))  # VolumeSource.configMap
+    obj = decode_object(_envelope("v1", "Pod", _bytes(2, _bytes(1, volume))))
+    assert obj["spec"]["volumes"] == [
+        {"name": "cfg", "configMap": {"name": "settings", "defaultMode": 0o440}}
+    ]
+
+
+def test_subject_access_review_extra_values_are_lists() -> None:
+    attributes = _bytes(1, b"team-a") + _bytes(2, b"get") + _bytes(5, b"pods")
+    extra = _entry("scopes", _bytes(1, b"read") + _bytes(1, b"write"))
+    spec = _bytes(1, attributes) + _bytes(3, b"jane") + _bytes(4, b"devs") + _bytes(5, extra)
+    raw = _bytes(2, spec) + _bytes(3, b"")
+    obj = decode_object(_envelope("authorization.k8s.io/v1", "SubjectAccessReview", raw))
+    assert obj["spec"] == {
+        "resourceAttributes": {"namespace": "team-a", "verb": "get", "resource": "pods"},
+        "user": "jane",
+        "groups": ["devs"],
+        "extra": {"scopes": ["read", "write"]},
+    }
+
+
+def test_token_request_bound_object_uid_takes_its_json_name() -> None:
+    bound = _bytes(1, b"Pod") + _bytes(3, b"web-0") + _bytes(4, b"uid-7")
+    spec = _bytes(1, b"vault") + _bytes(3, bound) + _int(4, 600)
+    obj = decode_object(_envelope("authentication.k8s.io/v1", "TokenRequest", _bytes(2, spec)))
+    assert obj["spec"] == {
+        "audiences": ["vault"],
+        "boundObjectRef": {"kind": "Pod", "name": "web-0", "uid": "uid-7"},
+        "expirationSeconds": 600,
+    }
