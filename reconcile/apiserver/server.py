@@ -24,6 +24,7 @@ from aiohttp import web
 
 from reconcile.apiserver import crds, discovery, openapi
 from reconcile.apiserver.api import API, WriteOptions
+from reconcile.apiserver.audit import AuditLog, AuditOptions, audit_record
 from reconcile.apiserver.auth import (
     REVIEW_RESOURCES,
     SERVING_HOSTS,
@@ -64,6 +65,8 @@ VERSION_INFO = {
     "platform": "linux/amd64",
 }
 _DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+_AUDIT_KEY = "kreconcile.audit"
+"""Request key holding (target, user) once a resource request is authenticated."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -109,6 +112,8 @@ class ServerOptions:
     wall_clock: Callable[[], float] = time.time
     """Seconds since the epoch, for ServiceAccount token issue and expiry; tests pass a
     settable clock to age tokens without waiting."""
+    audit: AuditOptions | None = None
+    """Log every mutating request (``audit.py``); None (the default) logs nothing."""
 
 
 class APIServer:
@@ -138,6 +143,7 @@ class APIServer:
         self.secrets: ServerSecrets | None = None
         """The CA, serving certificate and admin token; None with ``insecure_http``."""
         self.security: Security | None = None
+        self._audit: AuditLog | None = None
 
     # lifecycle
 
@@ -282,6 +288,7 @@ class APIServer:
             else None
         )
         store = Store(history=self.options.watch_history, persistence=persistence)
+        self._audit = AuditLog(options.audit) if options.audit is not None else None
         api = API(Registry((*BUILTINS, *WORKLOAD_BUILTINS, *REVIEW_RESOURCES)), store)
         crds.install(api)
         Lifecycle(api, self._loop, namespace_delay=self.options.namespace_deletion_delay)
@@ -296,7 +303,10 @@ class APIServer:
         )
         self.api, self._rest = api, rest
         self.metrics.bind(store)
-        self.faults.bind(lambda: int(self.call(store.cut_watches)), self._set_stalled)
+        self.faults.bind(
+            lambda: int(self.call(store.cut_watches)),
+            lambda stalled: self.call(self._set_stalled, stalled),
+        )
         app = web.Application(client_max_size=MAX_BODY + 1)
         self.flow_control.install(app)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
@@ -325,10 +335,15 @@ class APIServer:
             store.cut_watches()
             await runner.cleanup()
             store.close()
+            if self._audit is not None:
+                self._audit.close()
 
     def _set_stalled(self, stalled: bool) -> None:
+        """On the loop: a lifted stall also ends every stream, which may have dropped events."""
         if self._rest is not None:
             self._rest.stalled = stalled
+        if not stalled and self.api is not None:
+            self.api.store.cut_watches()
 
     def _seed(self, api: API) -> None:
         """The namespaces and service account every cluster starts with."""
@@ -342,8 +357,14 @@ class APIServer:
                 api.create(accounts, name, {"metadata": {"name": "default"}}, WriteOptions())
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        received = time.time()
         with self.metrics.measure(request) as outcome:
             outcome.response = await self._serve(request)
+            if self._audit is not None and _AUDIT_KEY in request:
+                target, user = request[_AUDIT_KEY]
+                record = audit_record(request, outcome.response, target, user, received)
+                if record is not None:
+                    self._audit.record(record)
             return outcome.response
 
     async def _serve(self, request: web.Request) -> web.StreamResponse:
@@ -352,6 +373,8 @@ class APIServer:
             target = parse_path(parts)
             assert self.security is not None
             user = self.security.admit(request, target)
+            if target is not None:
+                request[_AUDIT_KEY] = (target, user)
             response = self._non_resource(request, parts)
             if response is not None:
                 return response
@@ -465,3 +488,4 @@ class APIServer:
         if document is None:
             raise StatusError(404, "NotFound", "the server could not find the requested resource")
         return web.json_response(document, headers={"ETag": f'"{openapi.etag(document)}"'})
+
