@@ -31,6 +31,7 @@ from reconcile.apiserver.auth import (
     CertificatePair,
     Security,
     ServerSecrets,
+    UserInfo,
     build_kubeconfig,
     write_kubeconfig,
 )
@@ -46,7 +47,7 @@ from reconcile.apiserver.metrics import ServerMetrics
 from reconcile.apiserver.persistence import Persistence
 from reconcile.apiserver.registry import BUILTINS, WORKLOAD_BUILTINS, Registry
 from reconcile.apiserver.request import MAX_BODY
-from reconcile.apiserver.rest import Rest, parse_path, request_verb
+from reconcile.apiserver.rest import Rest, Target, parse_path, request_verb
 from reconcile.apiserver.status import StatusError
 from reconcile.apiserver.storage import Store
 from reconcile.errors import reason_for
@@ -65,8 +66,6 @@ VERSION_INFO = {
     "platform": "linux/amd64",
 }
 _DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
-_AUDIT_KEY = "kreconcile.audit"
-"""Request key holding (target, user) once a resource request is authenticated."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -358,23 +357,27 @@ class APIServer:
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         received = time.time()
+        admitted: list[tuple[Target, UserInfo]] = []
         with self.metrics.measure(request) as outcome:
-            outcome.response = await self._serve(request)
-            if self._audit is not None and _AUDIT_KEY in request:
-                target, user = request[_AUDIT_KEY]
-                record = audit_record(request, outcome.response, target, user, received)
+            outcome.response = await self._serve(request, admitted)
+            if self._audit is not None and admitted:
+                record = audit_record(request, outcome.response, *admitted[0], received)
                 if record is not None:
                     self._audit.record(record)
             return outcome.response
 
-    async def _serve(self, request: web.Request) -> web.StreamResponse:
+    async def _serve(
+        self, request: web.Request, admitted: list[tuple[Target, UserInfo]]
+    ) -> web.StreamResponse:
+        """Serve ``request``; a resource request that passed authentication is added to
+        ``admitted`` with its user (for the audit log)."""
         try:
             parts = [p for p in request.path.split("/") if p]
             target = parse_path(parts)
             assert self.security is not None
             user = self.security.admit(request, target)
             if target is not None:
-                request[_AUDIT_KEY] = (target, user)
+                admitted.append((target, user))
             response = self._non_resource(request, parts)
             if response is not None:
                 return response

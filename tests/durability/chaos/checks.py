@@ -10,7 +10,8 @@ operator could not see the pod between that restart and the next one of the same
 container: the Lease holder was down (killed or exited) until another replica took over,
 the API server was down, or failing requests (500, 429, held or silent). Each of those
 ``outages`` counts until ``RECOVERY`` seconds after it ended, the time a new leader needs
-to sync and catch up.
+to sync and catch up. A dropped watch is no outage: the informer resumes from its last
+resourceVersion and misses nothing.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from tests.durability.chaos.schedule import Tally, Window
 from tests.durability.chaos.workload import DEVICE, IOTree, Restart, Task, busy_by_pod
 from tests.integration.controllers.processes import get
 
-RECOVERY = 6.0
+RECOVERY = 3.0
 LEASE = "kreconcile-manager"
 LIMIT_LINE = f"{DEVICE} rbps=max wbps=max riops=max wiops=50"
 """The io.max line of the chaos policy's limit (writeIOPS 50)."""
@@ -54,6 +55,8 @@ class Findings:
     wrong_throttles: int = 0
     leader_writes: int = 0
     foreign_writes: int = 0
+    missed_during: Counter[str] = field(default_factory=Counter)
+    outage_seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
 
     def problem(self, text: str) -> None:
@@ -110,24 +113,44 @@ def check_leaders(
             )
 
 
+@dataclass(frozen=True)
+class Outage:
+    kind: str
+    start: float
+    end: float
+    """``RECOVERY`` seconds after the cause ended."""
+
+
 def outages(
     stops: Sequence[Stop],
     windows: Sequence[Window],
     leases: Sequence[tuple[float, str]],
     starts: dict[str, Sequence[float]],
-) -> list[tuple[float, float]]:
+) -> list[Outage]:
     """When the leading manager could not see pods: the API server's bad times, and each
     stop of the Lease holder until a replica (another, or it started again) took the Lease
-    over; each counts until ``RECOVERY`` seconds after it ended."""
-    spans = [(w.start, w.end) for w in windows]
+    over."""
+    found = [Outage(w.kind, w.start, w.end + RECOVERY) for w in windows if w.kind != "watch-cut"]
     for stop in stops:
         before = [who for at, who in leases if at <= stop.at]
         if not before or before[-1] != stop.name:
             continue  # a standby or an agent: the leader went on
         back = min((at for at in starts.get(stop.name, ()) if at > stop.at), default=stop.at)
         taken = [at for at, who in leases if at > stop.at and (who != stop.name or at > back)]
-        spans.append((stop.at, taken[0] if taken else float("inf")))
-    return [(start, end + RECOVERY) for start, end in spans]
+        end = taken[0] if taken else float("inf")
+        found.append(Outage(f"leader {stop.how}", stop.at, end + RECOVERY))
+    return found
+
+
+def covered(down: Sequence[Outage], start: float, end: float) -> float:
+    """Seconds of [start, end] within at least one outage."""
+    total, reach = 0.0, start
+    for outage in sorted(down, key=lambda o: o.start):
+        lo, hi = max(outage.start, reach), min(outage.end, end)
+        if hi > lo:
+            total += hi - lo
+            reach = hi
+    return total
 
 
 # restarts
@@ -138,7 +161,7 @@ def check_restarts(
     records: dict[tuple[str, str], dict[str, Any]],
     seen: dict[Key, set[tuple[str, int]]],
     repeated: Sequence[tuple[Key, tuple[str, int]]],
-    down: Sequence[tuple[float, float]],
+    down: Sequence[Outage],
     findings: Findings,
 ) -> None:
     """Each restart the kubelet made is in its RestartRecord exactly once: in the history
@@ -162,8 +185,13 @@ def check_restarts(
             undetailed += 1
             findings.missed += 1
             following = restarts[index + 1].at if index + 1 < len(restarts) else None
-            if following is not None and any(s < following and restart.at < e for s, e in down):
+            why = next(
+                (o.kind for o in down if following and o.start < following and restart.at < o.end),
+                None,
+            )
+            if why is not None:
                 findings.missed_justified += 1
+                findings.missed_during[why] += 1
             else:
                 findings.lost += 1
                 findings.problem(f"{key}: restart {restart.count} at {restart.at:.1f} not recorded")
@@ -384,14 +412,18 @@ def metric_mismatches(
 # the table
 
 
-def summary(tally: Tally, findings: Findings, kills: int) -> str:
+def summary(tally: Tally, findings: Findings, kills: int, seconds: float) -> str:
     faults = ", ".join(f"{k} {v}" for k, v in sorted(tally.faults.items()))
+    during = ", ".join(f"{k} {v}" for k, v in sorted(findings.missed_during.items()))
     rows = [
         ("kills", f"{tally.kills} ({tally.kills - tally.sigterms} SIGKILL, "
                   f"{tally.sigterms} SIGTERM); exits on their own: {tally.exits}"),
         ("faults", faults),
+        ("chaos", f"{seconds:.0f} s, of which the leader could not see pods "
+                  f"{findings.outage_seconds:.0f} s"),
         ("restarts checked", f"{findings.restarts} (in history {findings.detailed}, missed "
-                             f"{findings.missed}: during an outage {findings.missed_justified})"),
+                             f"{findings.missed}: during an outage {findings.missed_justified}"
+                             f"{' - ' + during if during else ''})"),
         ("lost", str(findings.lost)),
         ("duplicated", str(findings.duplicated)),
         ("pod deletions", f"{findings.deletes} (of pods holding a slot: {findings.busy_deletes})"),

@@ -69,8 +69,12 @@ class Schedule:
     # the plan
 
     def faults_after(self) -> dict[int, str]:
-        """Kill number -> the fault injected after it: one every other kill, in turn."""
-        return {i: FAULT_KINDS[(i // 2) % len(FAULT_KINDS)] for i in range(1, self.kills, 2)}
+        """Kill number -> the fault injected after it, each kind in turn: one every other
+        kill in a short run (every kind at least once in 10 kills), every third in a long
+        one, which leaves the operators time between faults to show they keep up."""
+        every = max(2, self.kills // 30)
+        after = range(1, self.kills, every)
+        return {kill: FAULT_KINDS[n % len(FAULT_KINDS)] for n, kill in enumerate(after)}
 
     def run(self) -> None:
         faults = self.faults_after()
