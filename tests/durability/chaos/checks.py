@@ -129,8 +129,8 @@ def outages(
 ) -> list[Outage]:
     """When the leading manager could not see pods: the API server's bad times, and each
     stop of the Lease holder until a replica (another, or it started again) took the Lease
-    over."""
-    found = [Outage(w.kind, w.start, w.end + RECOVERY) for w in windows if w.kind != "watch-cut"]
+    over. Leader outages come first: a miss inside several outages is put down to it."""
+    found = []
     for stop in stops:
         before = [who for at, who in leases if at <= stop.at]
         if not before or before[-1] != stop.name:
@@ -139,7 +139,9 @@ def outages(
         taken = [at for at, who in leases if at > stop.at and (who != stop.name or at > back)]
         end = taken[0] if taken else float("inf")
         found.append(Outage(f"leader {stop.how}", stop.at, end + RECOVERY))
-    return found
+    return found + [
+        Outage(w.kind, w.start, w.end + RECOVERY) for w in windows if w.kind != "watch-cut"
+    ]
 
 
 def covered(down: Sequence[Outage], start: float, end: float) -> float:
