@@ -491,4 +491,3 @@ class APIServer:
         if document is None:
             raise StatusError(404, "NotFound", "the server could not find the requested resource")
         return web.json_response(document, headers={"ETag": f'"{openapi.etag(document)}"'})
-

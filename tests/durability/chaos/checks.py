@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,7 +80,9 @@ def _is_lease(event: dict[str, Any]) -> bool:
 # leadership
 
 
-def lease_writes(events: Iterable[dict[str, Any]], replicas: Sequence[str]) -> list[tuple[float, str]]:
+def lease_writes(
+    events: Iterable[dict[str, Any]], replicas: Sequence[str]
+) -> list[tuple[float, str]]:
     """(time, replica) of every successful write of the Lease, in order."""
     return [
         (seconds(e["stageTimestamp"]), e["user"]["username"])
@@ -125,7 +127,7 @@ def outages(
     stops: Sequence[Stop],
     windows: Sequence[Window],
     leases: Sequence[tuple[float, str]],
-    starts: dict[str, Sequence[float]],
+    starts: Mapping[str, Sequence[float]],
 ) -> list[Outage]:
     """When the leading manager could not see pods: the API server's bad times, and each
     stop of the Lease holder until a replica (another, or it started again) took the Lease
@@ -254,7 +256,7 @@ def check_throttles(
             lines = path.read_text().splitlines() if path is not None and path.exists() else None
             throttle = throttles.get(key)
             if ref.pod in hot:
-                right = bool(throttle) and throttle["containerID"] == ref.container_id
+                right = throttle is not None and throttle.get("containerID") == ref.container_id
                 right = right and lines == [LIMIT_LINE]
             else:
                 right = throttle is None and lines == []
@@ -288,7 +290,9 @@ def check_deletes(
         at = seconds(event["stageTimestamp"])
         if any(start <= at <= end for start, end in held.get(ref["name"], [])):
             findings.busy_deletes += 1
-            findings.problem(f"pod {ref['name']} deleted at {event['stageTimestamp']} holding a task")
+            findings.problem(
+                f"pod {ref['name']} deleted at {event['stageTimestamp']} holding a task"
+            )
 
 
 def check_ledger(pool: dict[str, Any], tasks: Sequence[Task], findings: Findings) -> None:
@@ -364,7 +368,9 @@ def slot_series(pool: dict[str, Any]) -> dict[tuple[tuple[str, str], ...], float
         for slot in entry.get("slots") or []
     )
     return {
-        tuple(sorted({"namespace": meta["namespace"], "pool": meta["name"], "state": s}.items())): float(counts[s])
+        tuple(
+            sorted({"namespace": meta["namespace"], "pool": meta["name"], "state": s}.items())
+        ): float(counts[s])
         for s in ("Idle", "Reserved", "Running")
     }
 

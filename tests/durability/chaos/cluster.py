@@ -124,10 +124,12 @@ class Operator:
         self.process.send_signal(signum)
         try:
             self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired as expired:
             self.process.kill()
             self.process.wait(10)
-            raise AssertionError(f"{self.name} did not stop within {timeout}s of {signum.name}")
+            raise AssertionError(
+                f"{self.name} did not stop within {timeout}s of {signum.name}"
+            ) from expired
         return Stop(self.name, at, signum.name)
 
     def serving(self) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -55,7 +56,9 @@ CONFIG = {
 POD = GroupVersionKind("", "v1", "Pod")
 
 
-def _pod(namespace: str, name: str, containers: list[str], **meta: dict[str, str]) -> dict:
+def _pod(
+    namespace: str, name: str, containers: list[str], **meta: dict[str, str]
+) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Pod",

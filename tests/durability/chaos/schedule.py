@@ -111,7 +111,9 @@ class Schedule:
             if operator.name in self._restarting or operator.alive():
                 continue
             assert operator.process is not None
-            self.stops.append(Stop(operator.name, time.time(), f"exit {operator.process.returncode}"))
+            self.stops.append(
+                Stop(operator.name, time.time(), f"exit {operator.process.returncode}")
+            )
             self.tally.exits += 1
             self._restart_soon(operator, 1.0)
 

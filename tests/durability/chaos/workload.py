@@ -275,7 +275,9 @@ class RecordHistory(Actor):
         meta = record["metadata"]
         for container in (record.get("status") or {}).get("containers") or []:
             key = (meta["namespace"], meta["name"], container["name"])
-            entries = [(h.get("podUID", ""), h["restartCount"]) for h in container.get("history") or []]
+            entries = [
+                (h.get("podUID", ""), h["restartCount"]) for h in container.get("history") or []
+            ]
             for entry in {e for e in entries if entries.count(e) > 1}:
                 self.repeated.append((key, entry))
             self.seen[key].update(entries)
@@ -310,4 +312,3 @@ def busy_by_pod(tasks: Sequence[Task]) -> dict[str, list[tuple[float, float]]]:
         if task.pod is not None and task.placed is not None:
             held[task.pod].append((task.placed, task.released or float("inf")))
     return held
-

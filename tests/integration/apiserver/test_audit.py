@@ -22,7 +22,12 @@ def test_changes_are_logged_with_user_and_object(
     kubectl("create", "configmap", "settings", "--from-literal=a=1")
     kubectl("get", "configmap", "settings")
     kubectl("label", "configmap", "settings", "tier=web")
-    kubectl("create", "-f", "-", input="apiVersion: v1\nkind: ConfigMap\nmetadata: {generateName: gen-}\n")
+    kubectl(
+        "create",
+        "-f",
+        "-",
+        input="apiVersion: v1\nkind: ConfigMap\nmetadata: {generateName: gen-}\n",
+    )
     kubectl("delete", "configmap", "settings")
     kubectl("delete", "configmap", "missing", "--ignore-not-found")
 

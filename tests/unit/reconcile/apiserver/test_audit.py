@@ -27,7 +27,11 @@ def test_one_kube_shaped_event_per_line(tmp_path: Path) -> None:
     log.close()
     (event,) = [json.loads(line) for line in (tmp_path / "audit.log").read_text().splitlines()]
     assert event["apiVersion"] == "audit.k8s.io/v1"
-    assert (event["level"], event["stage"], event["verb"]) == ("Metadata", "ResponseComplete", "delete")
+    assert (event["level"], event["stage"], event["verb"]) == (
+        "Metadata",
+        "ResponseComplete",
+        "delete",
+    )
     assert event["user"] == {"username": "alice", "groups": ["system:masters"]}
     assert event["objectRef"] == {"resource": "pods", "apiGroup": "", "apiVersion": "v1",
                                   "namespace": "ns", "name": "web-0"}  # fmt: skip
