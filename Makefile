@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: dev test lint typecheck unit bench clean
+.PHONY: dev test lint typecheck unit chaos bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ unit: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck unit
+
+# The long chaos run: 100 operator kills under API faults (make test runs it with 10).
+chaos: $(STAMP)
+	CHAOS_KILLS=$${CHAOS_KILLS:-100} $(BIN)/pytest -m chaos -s tests/durability $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done

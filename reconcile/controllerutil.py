@@ -7,10 +7,10 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any, Literal
 
+from reconcile._jsoncopy import deep_copy
 from reconcile.client.interfaces import ObjectClient
 from reconcile.client.patch import merge_from
 from reconcile.errors import NotFound
@@ -129,7 +129,7 @@ def _read_or_create(
     current = _read(client, obj)
     if current is not None:
         return current, False
-    desired = copy.deepcopy(obj)
+    desired = deep_copy(obj)
     mutate(desired)
     return client.create(desired), True
 
@@ -141,7 +141,7 @@ def create_or_update(
     current, created = _read_or_create(client, obj, mutate)
     if created:
         return "created", current
-    desired = copy.deepcopy(current)
+    desired = deep_copy(current)
     mutate(desired)
     if desired == current:
         return "unchanged", current
@@ -155,7 +155,7 @@ def create_or_patch(
     current, created = _read_or_create(client, obj, mutate)
     if created:
         return "created", current
-    desired = copy.deepcopy(current)
+    desired = deep_copy(current)
     mutate(desired)
     patch = merge_from(current, desired)
     if not patch:

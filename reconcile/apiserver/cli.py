@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from reconcile.apiserver.audit import AuditOptions
 from reconcile.apiserver.flowcontrol import (
     DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
     DEFAULT_MAX_REQUESTS_INFLIGHT,
@@ -53,12 +54,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT,
         help="mutating requests served at once before answering 429 (0: no limit)",
     )
-
+    parser.add_argument(
+        "--audit-log-path",
+        default=None,
+        help="log every mutating request here, one audit.k8s.io/v1 Event per line "
+        "(default: no audit log)",
+    )
+    parser.add_argument(
+        "--audit-log-maxsize",
+        type=int,
+        default=100,
+        help="megabytes after which the audit log is rotated (default: 100)",
+    )
+    parser.add_argument(
+        "--audit-log-maxbackup",
+        type=int,
+        default=1,
+        help="rotated audit log files kept (default: 1)",
+    )
     parser.add_argument(
         "--controllers",
         action="store_true",
         help="also run the controllers kubectl expects (Deployments, ReplicaSets, Jobs, "
         "DaemonSets, default ServiceAccounts), as kreconcile dev does",
+    )
+
+
+def _audit_options(args: argparse.Namespace) -> AuditOptions | None:
+    if not args.audit_log_path:
+        return None
+    return AuditOptions(
+        path=args.audit_log_path,
+        max_size_mb=args.audit_log_maxsize,
+        max_backups=args.audit_log_maxbackup,
     )
 
 
@@ -73,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
             max_mutating_requests_inflight=args.max_mutating_requests_inflight,
             controllers=args.controllers,
             insecure_http=args.insecure_http,
+            audit=_audit_options(args),
         )
     )
     stop = setup_signal_handler()

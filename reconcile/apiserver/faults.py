@@ -134,5 +134,11 @@ class Faults:
         return self._cut()
 
     def stall_watches(self, stalled: bool = True) -> None:
-        """Keep watch connections open but send nothing (a silent, hung stream)."""
+        """Keep watch connections open but send nothing (a silent, hung stream).
+
+        A stalled stream drops its events, so lifting the stall also ends every stream (as
+        a hung connection is finally reset) rather than let one go on past its gap: each
+        client resumes from the last resourceVersion it got and misses nothing (or relists
+        on 410 Gone if that is too old).
+        """
         self._stall(stalled)

@@ -30,6 +30,7 @@ from reconcile.apiserver.admission import (
 )
 from reconcile.apiserver.admission import install as install_admission
 from reconcile.apiserver.api import API, WriteOptions
+from reconcile.apiserver.audit import AuditLog, AuditOptions, audit_record
 from reconcile.apiserver.auth import (
     REVIEW_RESOURCES,
     SERVING_HOSTS,
@@ -37,6 +38,7 @@ from reconcile.apiserver.auth import (
     CertificatePair,
     Security,
     ServerSecrets,
+    UserInfo,
     build_kubeconfig,
     write_kubeconfig,
 )
@@ -124,6 +126,8 @@ class ServerOptions:
     """Run kube's OwnerReferencesPermissionEnforcement admission plugin (off by default, as
     in kube-apiserver): setting ``blockOwnerDeletion`` needs ``update`` on the owner's
     ``finalizers``."""
+    audit: AuditOptions | None = None
+    """Log every mutating request (``audit.py``); None (the default) logs nothing."""
 
 
 class APIServer:
@@ -153,6 +157,7 @@ class APIServer:
         self.secrets: ServerSecrets | None = None
         """The CA, serving certificate and admin token; None with ``insecure_http``."""
         self.security: Security | None = None
+        self._audit: AuditLog | None = None
 
     # lifecycle
 
@@ -297,6 +302,7 @@ class APIServer:
             else None
         )
         store = Store(history=self.options.watch_history, persistence=persistence)
+        self._audit = AuditLog(options.audit) if options.audit is not None else None
         api = API(
             Registry((*BUILTINS, *WORKLOAD_BUILTINS, *REVIEW_RESOURCES, *ADMISSION_RESOURCES)),
             store,
@@ -326,7 +332,10 @@ class APIServer:
         )
         self.api, self._rest = api, rest
         self.metrics.bind(store)
-        self.faults.bind(lambda: int(self.call(store.cut_watches)), self._set_stalled)
+        self.faults.bind(
+            lambda: int(self.call(store.cut_watches)),
+            lambda stalled: self.call(self._set_stalled, stalled),
+        )
         app = web.Application(client_max_size=MAX_BODY + 1)
         self.flow_control.install(app)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
@@ -356,10 +365,15 @@ class APIServer:
             await runner.cleanup()
             await caller.close()
             store.close()
+            if self._audit is not None:
+                self._audit.close()
 
     def _set_stalled(self, stalled: bool) -> None:
+        """On the loop: a lifted stall also ends every stream, which may have dropped events."""
         if self._rest is not None:
             self._rest.stalled = stalled
+        if not stalled and self.api is not None:
+            self.api.store.cut_watches()
 
     def _seed(self, api: API) -> None:
         """The namespaces and service account every cluster starts with."""
@@ -373,16 +387,28 @@ class APIServer:
                 api.create(accounts, name, {"metadata": {"name": "default"}}, WriteOptions())
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        received = time.time()
+        admitted: list[tuple[Target, UserInfo]] = []
         with self.metrics.measure(request) as outcome:
-            outcome.response = await self._serve(request)
+            outcome.response = await self._serve(request, admitted)
+            if self._audit is not None and admitted:
+                record = audit_record(request, outcome.response, *admitted[0], received)
+                if record is not None:
+                    self._audit.record(record)
             return outcome.response
 
-    async def _serve(self, request: web.Request) -> web.StreamResponse:
+    async def _serve(
+        self, request: web.Request, admitted: list[tuple[Target, UserInfo]]
+    ) -> web.StreamResponse:
+        """Serve ``request``; a resource request that passed authentication is added to
+        ``admitted`` with its user (for the audit log)."""
         try:
             parts = [p for p in request.path.split("/") if p]
             target = parse_path(parts)
             assert self.security is not None
             user = self.security.admit(request, target)
+            if target is not None:
+                admitted.append((target, user))
             response = self._non_resource(request, parts)
             if response is not None:
                 return response

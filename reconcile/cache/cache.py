@@ -19,7 +19,6 @@ back, as with controller-runtime; ``copy=False`` returns the shared object (read
 from __future__ import annotations
 
 import builtins
-import copy as copying
 import logging
 import random
 import threading
@@ -27,6 +26,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from reconcile._jsoncopy import deep_copy
 from reconcile.cache.informer import SharedInformer
 from reconcile.cache.options import CacheOptions, scopes_for
 from reconcile.cache.store import NAMESPACE_INDEX, object_key
@@ -208,7 +208,7 @@ class InformerCache:
                     "details": {"name": name, "kind": informer.gvk.kind},
                 },
             )
-        return copying.deepcopy(obj) if copy else obj
+        return deep_copy(obj) if copy else obj
 
     def list(
         self,
@@ -251,7 +251,7 @@ class InformerCache:
         if limit:
             items = items[:limit]
         if copy:
-            items = copying.deepcopy(items)
+            items = deep_copy(items)
         return {
             "apiVersion": informer.gvk.api_version,
             "kind": f"{informer.gvk.kind}List",

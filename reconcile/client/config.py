@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,13 +29,22 @@ from kubernetes import config as k8s_config
 
 from reconcile.errors import ConfigError
 
-__all__ = ["DEFAULT_BURST", "DEFAULT_QPS", "SERVICE_ACCOUNT_DIR", "RestConfig"]
+__all__ = [
+    "CREDENTIAL_REFRESH_INTERVAL",
+    "DEFAULT_BURST",
+    "DEFAULT_QPS",
+    "SERVICE_ACCOUNT_DIR",
+    "RestConfig",
+]
 
 DEFAULT_QPS: float | None = None
 """No client-side limiter, as controller-runtime since v0.21: the API server's Priority and
 Fairness (the embedded server's in-flight limits) decides, and answers 429 when it must."""
 DEFAULT_BURST = 30
 """Requests sent at once before a positive ``qps`` applies (controller-runtime's 30)."""
+CREDENTIAL_REFRESH_INTERVAL = 1.0
+"""Seconds between two runs of the kubeconfig's credential refresh hook (exec plugins,
+auth providers): fresh enough for credentials that last minutes, cheap per request."""
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 """Where the kubelet mounts a pod's ServiceAccount token, CA and namespace."""
 
@@ -99,6 +109,8 @@ class RestConfig:
     ``bearer_token`` (client-go's rule)."""
     extra: dict[str, Any] = field(default_factory=dict)
     _token_file: _TokenFile | None = field(default=None, init=False, repr=False, compare=False)
+    _refreshed_at: float | None = field(default=None, init=False, repr=False, compare=False)
+    _clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
 
     def authorization(self) -> str | None:
         """The ``Authorization`` header for the next request, None to send none.
@@ -115,7 +127,7 @@ class RestConfig:
             return f"Bearer {self.bearer_token}"
         configuration = self.configuration
         if configuration.refresh_api_key_hook is not None:
-            configuration.refresh_api_key_hook(configuration)
+            self._refresh(configuration)
         for key in ("BearerToken", "authorization"):
             value = configuration.api_key.get(key)
             if value:
@@ -125,6 +137,20 @@ class RestConfig:
             basic = f"{configuration.username}:{configuration.password}"
             return str(urllib3.util.make_headers(basic_auth=basic)["authorization"])
         return None
+
+    def _refresh(self, configuration: Any) -> None:
+        """Run the kubeconfig's credential hook at most every ``CREDENTIAL_REFRESH_INTERVAL``.
+
+        The ``kubernetes`` package's hook re-applies the whole kubeconfig (host, TLS files,
+        proxy from the environment) and renews exec or auth-provider credentials once
+        expired; run before every request it cost a controller about 5% of its CPU. Those
+        credentials last minutes or hours, so once a second is as fresh and nearly free
+        (client-go, too, caches exec credentials until they expire).
+        """
+        now = self._clock()
+        if self._refreshed_at is None or now - self._refreshed_at >= CREDENTIAL_REFRESH_INTERVAL:
+            configuration.refresh_api_key_hook(configuration)
+            self._refreshed_at = now
 
     def __post_init__(self) -> None:
         if self.qps is not None and self.qps > 0 and self.burst < 1:

@@ -118,3 +118,25 @@ def test_selector_transitions_become_added_and_deleted(core: Any) -> None:
         if len(types) == 2:
             watcher.stop()
     assert types == ["ADDED", "DELETED"]
+
+
+def test_lifting_a_stall_ends_streams_so_none_goes_on_past_dropped_events(
+    core: Any, apiserver: APIServer
+) -> None:
+    listed = core.list_namespaced_config_map("default").metadata.resource_version
+    url = (
+        f"{apiserver.url}/api/v1/namespaces/default/configmaps?watch=true"
+        f"&resourceVersion={listed}&timeoutSeconds=20"
+    )
+    with urlopen(apiserver, url, timeout=30) as response:  # the watch is open from here
+        apiserver.faults.stall_watches(True)
+        core.create_namespaced_config_map("default", _configmap("during-stall"))
+        apiserver.faults.stall_watches(False)
+        core.create_namespaced_config_map("default", _configmap("after-stall"))
+        seen = [json.loads(line)["object"]["metadata"]["name"] for line in response]
+    assert "after-stall" not in seen, "a stream never goes on past events it dropped"
+    resumed = k8s_watch.Watch().stream(
+        core.list_namespaced_config_map, "default", resource_version=listed, timeout_seconds=2
+    )
+    names = [event["object"].metadata.name for event in resumed if event["type"] == "ADDED"]
+    assert names == ["during-stall", "after-stall"], "resuming from the last RV misses nothing"

@@ -60,3 +60,26 @@ def test_kubeconfig_token_file_is_reread(tmp_path: Path) -> None:
     assert config.authorization() == "Bearer one"
     (tmp_path / "token").write_text("two-longer")
     assert config.authorization() == "Bearer two-longer"
+
+
+def test_credential_hook_runs_at_most_once_per_interval() -> None:
+    from kubernetes import client as k8s_client
+
+    from reconcile.client.config import CREDENTIAL_REFRESH_INTERVAL
+
+    now = [100.0]
+    tokens = iter(f"Bearer token-{n}" for n in range(10))  # as the kubeconfig loader sets it
+    calls = []
+
+    def hook(configuration: k8s_client.Configuration) -> None:  # an exec plugin's renewal
+        calls.append(now[0])
+        configuration.api_key["BearerToken"] = next(tokens)
+
+    configuration = k8s_client.Configuration(host="https://127.0.0.1:6443")
+    configuration.refresh_api_key_hook = hook  # type: ignore[assignment]
+    config = RestConfig(configuration=configuration, _clock=lambda: now[0])
+    sent = [config.authorization() for _ in range(50)]
+    assert sent == ["Bearer token-0"] * 50 and len(calls) == 1
+    now[0] += CREDENTIAL_REFRESH_INTERVAL
+    assert config.authorization() == "Bearer token-1", "renewed once the interval passed"
+    assert calls == [100.0, 100.0 + CREDENTIAL_REFRESH_INTERVAL]

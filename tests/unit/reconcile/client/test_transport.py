@@ -1,12 +1,17 @@
-"""The watch stream's line splitting and the throttling log."""
+"""The watch stream's line splitting, the throttling log, and where requests are sent."""
 
 from __future__ import annotations
 
+import http.server
 import logging
+import threading
+from collections.abc import Iterator
 
 import pytest
+from kubernetes import client as k8s_client
 
-from reconcile.client.transport import ThrottleLog, split_lines
+from reconcile.client import RestConfig
+from reconcile.client.transport import ThrottleLog, Transport, split_lines
 from reconcile.errors import TooManyRequests
 
 
@@ -44,3 +49,53 @@ def test_throttle_log_writes_at_most_once_per_interval(caplog: pytest.LogCapture
         "waited due to client-side throttling, not priority and fairness",
         "server is throttling, retrying after Retry-After",
     ]
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    """Answers every GET with ``{}`` and remembers the request target it was sent."""
+
+    targets: list[str] = []
+
+    def do_GET(self) -> None:
+        type(self).targets.append(self.path)
+        body = b"{}"
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        return
+
+
+@pytest.fixture
+def recorder() -> Iterator[tuple[str, list[str]]]:
+    targets: list[str] = []
+    handler = type("Handler", (_Recorder,), {"targets": targets})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{server.server_address[1]}", targets
+    server.shutdown()
+    thread.join(5)
+
+
+def _transport(host: str, proxy: str | None = None) -> Transport:
+    configuration = k8s_client.Configuration(host=host)
+    configuration.proxy = proxy
+    return Transport(RestConfig(configuration=configuration))
+
+
+def test_requests_keep_the_host_urls_path_prefix(recorder: tuple[str, list[str]]) -> None:
+    address, targets = recorder
+    transport = _transport(f"http://{address}/clusters/c-1")
+    assert transport.request("GET", "/api/v1/namespaces", query={"limit": 1}).body == {}
+    assert targets == ["/clusters/c-1/api/v1/namespaces?limit=1"]
+
+
+def test_requests_go_through_a_configured_proxy(recorder: tuple[str, list[str]]) -> None:
+    address, targets = recorder
+    transport = _transport("http://kube.invalid:6443", proxy=f"http://{address}")
+    transport.request("GET", "/version")
+    assert targets == ["http://kube.invalid:6443/version"], "absolute form: the proxy forwards"
