@@ -15,7 +15,7 @@ kopf (newest release) is installed on first use into ``.kreconcile/bench-kopf-ve
 benchmark stops with a clear message if that is impossible.
 
     .venv/bin/python bench/compare_kopf.py [--objects 1000,10000] [--quick]
-        [--kreconcile-qps Q] [--threads T] [--timeout S]
+        [--kreconcile-qps Q] [--kreconcile-workers W] [--threads T] [--timeout S]
 """
 
 from __future__ import annotations
@@ -67,10 +67,12 @@ class Operator:
     start: Callable[[Path, Path], Child]
 
 
-def kreconcile_operator(name: str, qps: float | None) -> Operator:
+def kreconcile_operator(name: str, qps: float | None, workers: int | None = None) -> Operator:
     def start(kubeconfig: Path, log: Path) -> Child:
         argv = [sys.executable, "-m", "bench.workloads.widgets", "--kubeconfig", str(kubeconfig)]
-        return Child(name, argv + ([] if qps is None else ["--qps", str(qps)]), log)
+        argv += [] if qps is None else ["--qps", str(qps)]
+        argv += [] if workers is None else ["--workers", str(workers)]
+        return Child(name, argv, log)
 
     return Operator(name, start)
 
@@ -349,6 +351,12 @@ def _arguments() -> argparse.Namespace:
         default=None,
         help="also run kreconcile with this client qps (0: unlimited) besides its default",
     )
+    parser.add_argument(
+        "--kreconcile-workers",
+        type=int,
+        default=None,
+        help="also run kreconcile with this many concurrent reconciles besides its default (1)",
+    )
     parser.add_argument("--threads", type=int, default=4, help="driver threads for writes")
     parser.add_argument(
         "--timeout", type=float, default=None, help="seconds per phase (default: 300 + 0.15 x N)"
@@ -375,6 +383,12 @@ def main() -> None:
     if args.kreconcile_qps is not None:
         operators.append(
             kreconcile_operator(f"kreconcile_qps{args.kreconcile_qps:g}", args.kreconcile_qps)
+        )
+    if args.kreconcile_workers is not None:
+        operators.append(
+            kreconcile_operator(
+                f"kreconcile_workers{args.kreconcile_workers}", None, args.kreconcile_workers
+            )
         )
     operators.append(kopf_operator(args.kopf_venv))
     result: dict[str, Any] = {

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import gc
 import json
 import subprocess
@@ -52,6 +53,12 @@ def _rss_mb() -> float:
     return 0.0
 
 
+def _pem_base64(label: str, size: int) -> str:
+    """Secret data as the API carries it: base64 of a PEM-looking block of ``size`` bytes."""
+    header = f"-----BEGIN {label}-----\n".encode()
+    return base64.b64encode(header + b"A" * (size - len(header))).decode()
+
+
 def _secret(i: int) -> dict[str, Any]:
     return {
         "metadata": {
@@ -61,8 +68,8 @@ def _secret(i: int) -> dict[str, Any]:
         },
         "type": "kubernetes.io/tls",
         "data": {
-            "tls.crt": "LS0tLS1CRUdJTi" + "A" * 1400,
-            "tls.key": "LS0tLS1CRUdJTi" + "B" * 900,
+            "tls.crt": _pem_base64("CERTIFICATE", 1050),
+            "tls.key": _pem_base64("PRIVATE KEY", 675),
         },
     }
 

@@ -7,10 +7,11 @@ status is written last, so a driver that sees it knows the ConfigMap is in step 
 
 The operator runs with the framework's defaults (``ControllerBuilder`` with ``for_`` and
 ``owns``, one worker, the client's default rate limit); only its metrics and probe ports
-are moved to free loopback ports so several copies can run on one machine. ``--qps``
+are moved to free loopback ports so several copies can run on one machine. ``--workers``
+sets the controller's concurrent reconciles (default 1, controller-runtime's); ``--qps``
 overrides the client rate limit for comparisons made while the default limits it.
 
-    python -m bench.workloads.widgets --kubeconfig KUBECONFIG [--qps Q]
+    python -m bench.workloads.widgets --kubeconfig KUBECONFIG [--workers W] [--qps Q]
 
 On SIGTERM it stops gracefully and prints one JSON line: ``{"reconciles": N}``.
 """
@@ -148,10 +149,14 @@ class WidgetReconciler:
         return Result()
 
 
-def setup(manager: Manager) -> WidgetReconciler:
-    """Register the Widget controller (``for_(Widget).owns(ConfigMap)``) with ``manager``."""
+def setup(manager: Manager, workers: int | None = None) -> WidgetReconciler:
+    """Register the Widget controller (``for_(Widget).owns(ConfigMap)``) with ``manager``,
+    with ``workers`` concurrent reconciles (None: the controller's default)."""
     reconciler = WidgetReconciler(manager.client)
-    ControllerBuilder(manager).for_(WIDGET).owns(CONFIGMAP).complete(reconciler)
+    builder = ControllerBuilder(manager).for_(WIDGET).owns(CONFIGMAP)
+    if workers is not None:
+        builder = builder.with_options(max_concurrent_reconciles=workers)
+    builder.complete(reconciler)
     return reconciler
 
 
@@ -164,6 +169,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="client requests per second (0: unlimited); default: the framework's default",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="concurrent reconciles; default: the controller's default (1)",
+    )
     args = parser.parse_args(argv)
     setup_logging()
     limits = {} if args.qps is None else {"qps": args.qps}
@@ -171,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         RestConfig.from_kubeconfig(args.kubeconfig, **limits),
         ManagerOptions(metrics_bind_address="127.0.0.1:0", health_probe_bind_address="127.0.0.1:0"),
     )
-    reconciler = setup(manager)
+    reconciler = setup(manager, args.workers)
     code = manager.run()
     print(json.dumps({"reconciles": reconciler.reconciles}), flush=True)
     return code
