@@ -88,9 +88,14 @@ def _banner(kubeconfig: Path, url: str) -> str:
 
 
 def _start_operators(
-    args: argparse.Namespace, client: Client, config: RestConfig, state: Path, stop: threading.Event
+    args: argparse.Namespace,
+    server: APIServer,
+    config: RestConfig,
+    state: Path,
+    stop: threading.Event,
 ) -> tuple[InProcessManagers, list[str]]:
     """Install the CRDs, then run the manager and one agent per node until ``stop``."""
+    client = Client(config)
     install_crds(client)
     cert_dir = state / "webhook-certs"
     ca_pem = write_certificate(cert_dir)
@@ -113,7 +118,7 @@ def _start_operators(
     managers.start(stop)
     manager = managers.managers[0][1]
     if manager.serves_webhooks:
-        register(client, manager.webhook_server, ca_pem, timeout=30)
+        register(client, manager.webhook_server, ca_pem, server.service_routes, timeout=30)
     return managers, failed
 
 
@@ -142,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
         thread = threading.Thread(target=kubelet.start, args=(stop,), name="kubelet", daemon=True)
         thread.start()
         try:
-            managers, failed = _start_operators(args, Client(config), config, state, stop)
+            managers, failed = _start_operators(args, server, config, state, stop)
         except Exception as error:
             log.error("operators setup failed", extra={"error": str(error)})
             stop.set()

@@ -2,14 +2,17 @@
 configurations that point the embedded API server at the in-process manager.
 
 In a cluster, cert-manager issues the webhook Service's certificate and injects its CA
-into the configurations of ``config/webhook`` (``config/certmanager``). In dev the manager
-serves on a free loopback port, so ``write_certificate`` makes a CA and a serving
-certificate for ``127.0.0.1`` in the state directory (new on every start), and, once the
-server has bound, ``register`` server-side applies one Validating- and one
-MutatingWebhookConfiguration naming that port and trusting that CA. The webhooks are the
-ones the operators registered (``WebhookServer.endpoints``), named and matched as in
-``config/webhook/manifests.yaml``; ``kubectl apply`` of an object a webhook refuses then
-fails with the webhook's message, exactly as against a cluster.
+into the configurations of ``config/webhook`` (``config/certmanager``), and the API server
+reaches the manager through that Service. In dev the manager serves on a free loopback
+port, so ``write_certificate`` makes a CA and a serving certificate for the Service's DNS
+names (and loopback) in the state directory (new on every start), and, once the server
+has bound, ``register`` routes the Service to that port (the embedded API server's
+``service_routes``) and server-side applies the configurations as cert-manager would leave
+them: calling the Service, trusting that CA. The webhooks are the ones the operators
+registered (``WebhookServer.endpoints``), named, matched and addressed as in
+``config/default``, so ``kubectl apply -k config/default`` only adds its annotations, and
+``kubectl apply`` of an object a webhook refuses fails with the webhook's message, exactly
+as against a cluster.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from reconcile.apiserver.admission import ServiceRoutes
 from reconcile.apiserver.auth.pki import CertificateAuthority
 from reconcile.client import Client
 from reconcile.gvk import GroupVersionKind
@@ -28,6 +32,9 @@ from reconcile.webhook import Endpoint, WebhookServer
 __all__ = [
     "FIELD_MANAGER",
     "MUTATING_CONFIGURATION",
+    "SERVICE",
+    "SERVICE_NAMESPACE",
+    "SERVICE_PORT",
     "VALIDATING_CONFIGURATION",
     "configurations",
     "register",
@@ -38,13 +45,23 @@ __all__ = [
 FIELD_MANAGER = "kreconcile-dev"
 VALIDATING_CONFIGURATION = "kreconcile-validating-webhook-configuration"
 MUTATING_CONFIGURATION = "kreconcile-mutating-webhook-configuration"
-_HOSTS = ("127.0.0.1", "localhost")
+SERVICE_NAMESPACE = "kreconcile-system"
+SERVICE = "kreconcile-webhook-service"
+SERVICE_PORT = 443
+"""The webhook Service of config/default, which the configurations call."""
+_HOSTS = (
+    f"{SERVICE}.{SERVICE_NAMESPACE}.svc",
+    f"{SERVICE}.{SERVICE_NAMESPACE}.svc.cluster.local",
+    "127.0.0.1",
+    "localhost",
+)
 _ADMISSION = "admissionregistration.k8s.io/v1"
 
 
 def write_certificate(directory: Path) -> bytes:
-    """A fresh CA and serving certificate (``tls.crt``/``tls.key``) for loopback in
-    ``directory``; returns the CA certificate (PEM) the configurations must trust."""
+    """A fresh CA and serving certificate (``tls.crt``/``tls.key``) for the webhook
+    Service's DNS names and loopback in ``directory``; returns the CA certificate (PEM)
+    the configurations must trust."""
     directory.mkdir(parents=True, exist_ok=True)
     authority = CertificateAuthority.create("kreconcile-dev-webhook-ca")
     pair = authority.issue("kreconcile-webhook", hosts=_HOSTS, server=True)
@@ -62,12 +79,17 @@ def webhook_name(endpoint: Endpoint) -> str:
     return f"{prefix}{endpoint.kind.kind.lower()}.{endpoint.kind.group}"
 
 
-def _webhook(endpoint: Endpoint, url: str, ca_pem: bytes, plural: str) -> dict[str, Any]:
+def _webhook(endpoint: Endpoint, ca_pem: bytes, plural: str) -> dict[str, Any]:
     assert endpoint.kind is not None
     return {
         "name": webhook_name(endpoint),
         "clientConfig": {
-            "url": f"{url}{endpoint.path}",
+            "service": {
+                "namespace": SERVICE_NAMESPACE,
+                "name": SERVICE,
+                "path": endpoint.path,
+                "port": SERVICE_PORT,
+            },
             "caBundle": base64.b64encode(ca_pem).decode(),
         },
         "rules": [
@@ -86,15 +108,14 @@ def _webhook(endpoint: Endpoint, url: str, ca_pem: bytes, plural: str) -> dict[s
 
 def configurations(
     endpoints: Iterable[Endpoint],
-    url: str,
     ca_pem: bytes,
     plural: Callable[[GroupVersionKind], str],
 ) -> list[dict[str, Any]]:
-    """The configurations calling ``endpoints`` at ``url`` (``https://host:port``)."""
+    """The configurations calling ``endpoints`` through the webhook Service."""
     webhooks: dict[str, list[dict[str, Any]]] = {"validating": [], "mutating": []}
     for endpoint in endpoints:
         if endpoint.purpose in webhooks and endpoint.kind is not None:
-            hook = _webhook(endpoint, url, ca_pem, plural(endpoint.kind))
+            hook = _webhook(endpoint, ca_pem, plural(endpoint.kind))
             webhooks[endpoint.purpose].append(hook)
     out = []
     for purpose, kind, name in (
@@ -113,14 +134,20 @@ def configurations(
     return out
 
 
-def register(client: Client, server: WebhookServer, ca_pem: bytes, *, timeout: float) -> int:
-    """Apply the configurations for ``server`` once it has bound; returns how many."""
+def register(
+    client: Client,
+    server: WebhookServer,
+    ca_pem: bytes,
+    routes: ServiceRoutes,
+    *,
+    timeout: float,
+) -> int:
+    """Once ``server`` has bound, route the webhook Service to it and apply the
+    configurations for its endpoints; returns how many configurations."""
     if not server.wait_bound(timeout) or server.port is None:
         raise RuntimeError(f"the webhook server did not bind within {timeout}s")
-    url = f"https://127.0.0.1:{server.port}"
-    found = configurations(
-        server.endpoints, url, ca_pem, lambda kind: client.mapping(kind).resource
-    )
+    routes.route(SERVICE_NAMESPACE, SERVICE, SERVICE_PORT, "127.0.0.1", server.port)
+    found = configurations(server.endpoints, ca_pem, lambda kind: client.mapping(kind).resource)
     for configuration in found:
         client.apply(configuration, field_manager=FIELD_MANAGER, force=True)
     return len(found)

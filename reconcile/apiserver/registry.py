@@ -94,6 +94,14 @@ BUILTINS: tuple[ResourceInfo, ...] = (
              short=("promrule",)),
     _builtin("monitoring.coreos.com", "v1", "servicemonitors", "ServiceMonitor",
              short=("smon",)),
+    # cert-manager's kinds (served without a schema, like the Prometheus Operator's above),
+    # so config/default, which asks cert-manager for the webhook certificate, applies to a
+    # dev cluster as to one with cert-manager installed. Nothing issues certificates here.
+    _builtin("cert-manager.io", "v1", "certificates", "Certificate", short=("cert", "certs"),
+             status=True),
+    _builtin("cert-manager.io", "v1", "issuers", "Issuer", status=True),
+    _builtin("cert-manager.io", "v1", "clusterissuers", "ClusterIssuer", namespaced=False,
+             status=True),
 )  # fmt: skip
 
 

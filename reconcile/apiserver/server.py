@@ -26,6 +26,7 @@ from reconcile.apiserver import crds, discovery, openapi
 from reconcile.apiserver.admission import (
     ADMISSION_RESOURCES,
     AdmissionFlow,
+    ServiceRoutes,
     WebhookCaller,
 )
 from reconcile.apiserver.admission import install as install_admission
@@ -158,6 +159,9 @@ class APIServer:
         """The CA, serving certificate and admin token; None with ``insecure_http``."""
         self.security: Security | None = None
         self._audit: AuditLog | None = None
+        self.service_routes = ServiceRoutes()
+        """Where webhooks and conversion webhooks named by a ``service`` are reached: the
+        server has no cluster network (``ServiceRoutes.route``)."""
 
     # lifecycle
 
@@ -309,7 +313,7 @@ class APIServer:
         )
         crds.install(api)
         install_admission(api.admission)
-        caller = WebhookCaller()
+        caller = WebhookCaller(self.service_routes)
         Lifecycle(api, self._loop, namespace_delay=self.options.namespace_deletion_delay)
         security = Security(
             api,

@@ -8,8 +8,8 @@ ValidatingAdmissionPolicies with CEL (``expressions``); ``flow`` runs writes thr
 in kube's order and ``reads`` serves CRD versions converted by webhook.
 """
 
-from reconcile.apiserver.admission.caller import WebhookCaller
+from reconcile.apiserver.admission.caller import ServiceRoutes, WebhookCaller
 from reconcile.apiserver.admission.configurations import ADMISSION_RESOURCES, install
 from reconcile.apiserver.admission.flow import AdmissionFlow
 
-__all__ = ["ADMISSION_RESOURCES", "AdmissionFlow", "WebhookCaller", "install"]
+__all__ = ["ADMISSION_RESOURCES", "AdmissionFlow", "ServiceRoutes", "WebhookCaller", "install"]

@@ -1,9 +1,13 @@
 """Calling webhooks over HTTPS, as kube-apiserver's webhook client does.
 
 A ``clientConfig`` names the endpoint: ``url`` as given, or ``service``
-(``https://<name>.<namespace>.svc:<port><path>``, resolved like any host name). The
-server's certificate is verified against ``caBundle`` (the system roots when empty),
-host name included. Each call carries kube's ``?timeout=<n>s`` and is cut at that many
+(``https://<name>.<namespace>.svc:<port><path>``). kube-apiserver reaches a Service
+through its endpoints; the embedded server has no cluster network, so a Service port is
+reached where ``ServiceRoutes`` says (``kreconcile dev`` routes the operators' webhook
+Service to its in-process webhook server), and any other host name is resolved as usual.
+The server's certificate is verified against ``caBundle`` (the system roots when empty),
+host name included: for a Service, ``<name>.<namespace>.svc``, as kube-apiserver does.
+Each call carries kube's ``?timeout=<n>s`` and is cut at that many
 seconds. Connections are pooled and kept alive per endpoint on the server's event loop.
 
 Every failure to get an answer (refused, TLS, timeout, an HTTP error, a body that is not
@@ -19,13 +23,16 @@ import asyncio
 import base64
 import binascii
 import json
+import socket
 import ssl
+import threading
 from typing import Any
 from urllib.parse import urlencode, urlparse, urlunparse
 
 import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
 
-__all__ = ["CallError", "WebhookCaller", "endpoint_url"]
+__all__ = ["CallError", "ServiceRoutes", "WebhookCaller", "endpoint_url"]
 
 _MAX_RESPONSE = 7 * 1024 * 1024
 
@@ -67,10 +74,73 @@ def _dial_error(url: str, error: BaseException) -> str:
     return str(error) or type(error).__name__
 
 
+class ServiceRoutes:
+    """Where the server reaches a Service's port: the endpoint kube-proxy would pick.
+
+    Thread-safe: routes are set from any thread (``kreconcile dev`` sets one once its
+    webhook server has bound) and read on the server's event loop.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._routes: dict[tuple[str, str, int], tuple[str, int]] = {}
+
+    def route(self, namespace: str, name: str, port: int, host: str, target_port: int) -> None:
+        """Send connections to Service ``namespace/name`` port ``port`` to ``host:target_port``."""
+        with self._lock:
+            self._routes[(namespace, name, port)] = (host, target_port)
+
+    def remove(self, namespace: str, name: str, port: int) -> None:
+        with self._lock:
+            self._routes.pop((namespace, name, port), None)
+
+    def lookup(self, host: str, port: int) -> tuple[str, int] | None:
+        """The address for ``<name>.<namespace>.svc`` (or ``.svc.cluster.local``) ``port``."""
+        labels = host.rstrip(".").split(".")
+        if (
+            len(labels) not in (3, 5)
+            or labels[2] != "svc"
+            or labels[3:] not in ([], ["cluster", "local"])
+        ):
+            return None
+        with self._lock:
+            return self._routes.get((labels[1], labels[0], port))
+
+
+class _RoutingResolver(AbstractResolver):
+    """Service host names from ``ServiceRoutes``, everything else from aiohttp's resolver."""
+
+    def __init__(self, routes: ServiceRoutes) -> None:
+        self._routes = routes
+        self._default = aiohttp.DefaultResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        target = self._routes.lookup(host, port)
+        if target is None:
+            return await self._default.resolve(host, port, family)
+        address, target_port = target
+        return [
+            {
+                "hostname": host,
+                "host": address,
+                "port": target_port,
+                "family": socket.AF_INET6 if ":" in address else socket.AF_INET,
+                "proto": 0,
+                "flags": socket.AI_NUMERICHOST,
+            }
+        ]
+
+    async def close(self) -> None:
+        await self._default.close()
+
+
 class WebhookCaller:
     """POSTs review bodies to webhooks; one per API server, used on its event loop."""
 
-    def __init__(self) -> None:
+    def __init__(self, routes: ServiceRoutes | None = None) -> None:
+        self.routes = routes if routes is not None else ServiceRoutes()
         self._session: aiohttp.ClientSession | None = None
         self._contexts: dict[str, ssl.SSLContext] = {}
 
@@ -98,7 +168,13 @@ class WebhookCaller:
         context = self._context(str(client_config.get("caBundle") or ""))
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=60.0),
+                # No DNS cache: a route set later must apply to the next new connection.
+                connector=aiohttp.TCPConnector(
+                    limit=0,
+                    keepalive_timeout=60.0,
+                    resolver=_RoutingResolver(self.routes),
+                    use_dns_cache=False,
+                ),
                 json_serialize=lambda v: json.dumps(v, separators=(",", ":")),
             )
         body = json.dumps(payload, separators=(",", ":")).encode()

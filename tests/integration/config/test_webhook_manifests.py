@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from controllers import devwebhooks
 from crds import DEFINITIONS
 from reconcile.gvk import GroupVersionKind
 from reconcile.webhook import validate_path
@@ -40,6 +41,15 @@ def test_each_webhook_calls_the_service_at_kubebuilder_path_of_its_kind() -> Non
         assert set(rule["operations"]) == {"CREATE", "UPDATE"}
         served.add(kind.kind)
     assert served == {"AgentPool", "IOLimitPolicy"}
+
+
+def test_kreconcile_dev_addresses_the_same_service_so_applying_config_default_fits() -> None:
+    """dev's configurations call config/default's Service and name their webhooks alike,
+    so `kubectl apply -k config/default` against dev merges into them."""
+    assert (devwebhooks.SERVICE, devwebhooks.SERVICE_NAMESPACE) == (SERVICE, NAMESPACE)
+    assert devwebhooks.VALIDATING_CONFIGURATION == CONFIGURATION
+    (port,) = find("Service", SERVICE)["spec"]["ports"]
+    assert port["port"] == devwebhooks.SERVICE_PORT
 
 
 def test_the_service_reaches_the_manager_webhook_port() -> None:

@@ -23,6 +23,8 @@ from tests.conftest import Kubectl
 from tests.unit.reconcile.reload.volume import ConfigMapVolume
 
 SCOPE_LABEL = "webhook-test"
+SERVICE_HOST = "gate.webhooks.svc"
+"""A Service DNS name the serving certificate also covers, for webhooks called by Service."""
 
 
 def free_port() -> int:
@@ -62,7 +64,7 @@ class WebhookCluster:
         self._thread: threading.Thread | None = None
 
     def issue(self) -> CertificatePair:
-        return self.authority.issue("webhook", hosts=("127.0.0.1",), server=True)
+        return self.authority.issue("webhook", hosts=("127.0.0.1", SERVICE_HOST), server=True)
 
     @property
     def server(self) -> WebhookServer:

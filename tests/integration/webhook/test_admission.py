@@ -316,6 +316,32 @@ def test_object_selector_and_match_conditions_skip_the_webhook(cluster: WebhookC
     )
 
 
+def test_a_webhook_named_by_service_is_called_where_the_server_routes_the_service(
+    cluster: WebhookCluster,
+) -> None:
+    """The embedded server has no cluster network: an unrouted Service is not reached (and
+    the failure names its DNS name); once routed, the call goes to the routed address and
+    the certificate is verified for the Service's DNS name, as kube-apiserver does."""
+    namespace = cluster.namespace("routed")
+    service = {"namespace": "webhooks", "name": "gate", "path": "/deny"}
+    hook = cluster.webhook("routed.example.com", "", scope=namespace)
+    hook["clientConfig"] = {"service": service, "caBundle": cluster.ca_bundle}
+    cluster.configure("Validating", "routed", hook)
+    manifest = _configmap("a", namespace)
+    unrouted = cluster.kubectl.run("apply", "-f", "-", input=manifest, check=False)
+    assert 'failed calling webhook "routed.example.com"' in unrouted.stderr
+    assert "https://gate.webhooks.svc:443/deny" in unrouted.stderr
+    routes = cluster.apiserver.service_routes
+    routes.route("webhooks", "gate", 443, "127.0.0.1", cluster.server.port or 0)
+    try:
+        refused = cluster.kubectl.run("apply", "-f", "-", input=manifest, check=False)
+        assert (
+            'admission webhook "routed.example.com" denied the request: no configmaps here today'
+        ) in refused.stderr
+    finally:
+        routes.remove("webhooks", "gate", 443)
+
+
 def test_ca_bundle_is_verified(cluster: WebhookCluster) -> None:
     namespace = cluster.namespace("untrusted")
     other_ca = cluster.issue().cert_pem  # a leaf, not the CA that signed the server
