@@ -299,30 +299,19 @@ class Transport:
             payload = json.dumps(body, separators=(",", ":")).encode()
         self._throttle(method, path)
         started = time.monotonic()
-        headers = self._headers(content_type if payload is not None else None, accept)
-        deadline = urllib3.Timeout(total=timeout or self.config.timeout)
+        options: dict[str, Any] = {
+            "body": payload,
+            "headers": self._headers(content_type if payload is not None else None, accept),
+            "timeout": urllib3.Timeout(total=timeout or self.config.timeout),
+            "retries": False,
+            "preload_content": True,
+        }
         try:
             if self._direct is not None:
-                raw = self._direct.urlopen(
-                    method,
-                    self._target(path, query),
-                    body=payload,
-                    headers=headers,
-                    timeout=deadline,
-                    retries=False,
-                    redirect=False,
-                    preload_content=True,
-                )
+                target = self._target(path, query)
+                raw = self._direct.urlopen(method, target, redirect=False, **options)
             else:
-                raw = self._pool.request(
-                    method,
-                    self.url(path, query),
-                    body=payload,
-                    headers=headers,
-                    timeout=deadline,
-                    retries=False,
-                    preload_content=True,
-                )
+                raw = self._pool.request(method, self.url(path, query), **options)
         except urllib3.exceptions.HTTPError as exc:
             self._observe(method, "<error>", started)
             raise self._unreachable(exc) from exc
