@@ -13,7 +13,8 @@ Each ``validations`` expression must be true over ``object``, ``oldObject``, ``r
 one yields its ``message``, its ``messageExpression`` or ``failed expression: <expr>``; the
 binding's ``validationActions`` decide: ``Deny`` refuses (422 for the default reason
 Invalid, kube's wording ``ValidatingAdmissionPolicy '<p>' with binding '<b>' denied request:
-...``), ``Warn`` adds a warning, ``Audit`` records nothing here (there is no audit log). An
+...``), ``Warn`` adds a warning, ``Audit`` records nothing here (the server's audit log,
+``audit.py``, keeps no annotations). An
 expression that fails to evaluate follows the policy's ``failurePolicy``.
 """
 
