@@ -7,14 +7,11 @@ a condition about an old spec from one about the current spec.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
+from reconcile.timestamps import rfc3339
+
 __all__ = ["find_condition", "is_true", "remove_condition", "set_condition"]
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def find_condition(conditions: list[dict[str, Any]], kind: str) -> dict[str, Any] | None:
@@ -44,13 +41,13 @@ def set_condition(
     if observed_generation is not None:
         desired["observedGeneration"] = observed_generation
     if existing is None:
-        desired["lastTransitionTime"] = now or _now()
+        desired["lastTransitionTime"] = now or rfc3339()
         conditions.append(desired)
         return True
     desired["lastTransitionTime"] = (
         (existing.get("lastTransitionTime") if existing.get("status") == status else None)
         or now
-        or _now()
+        or rfc3339()
     )
     if all(existing.get(k) == v for k, v in desired.items()) and len(existing) == len(desired):
         return False

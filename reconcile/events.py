@@ -19,7 +19,6 @@ blocks, and memory is bounded by ``cache_size`` series.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import socket
@@ -34,6 +33,7 @@ from reconcile._lru import LRU
 from reconcile._sender import BackgroundSender
 from reconcile.client.interfaces import Writer
 from reconcile.errors import ApiError, NotFound
+from reconcile.timestamps import micro_time
 
 __all__ = ["EventsRecorder", "EventsRecorderOptions", "object_reference"]
 
@@ -70,10 +70,6 @@ def object_reference(obj: dict[str, Any]) -> dict[str, Any]:
         "resourceVersion": meta.get("resourceVersion", ""),
     }
     return {key: value for key, value in reference.items() if value}
-
-
-def _micro_time() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass
@@ -175,7 +171,7 @@ class EventsRecorder:
             if series is not None:
                 series.count += 1
                 series.last_seen = now
-                series.last_observed = _micro_time()
+                series.last_observed = micro_time()
                 first_repeat = series.count == 2
         if series is None:
             self._create(key, item, now)
@@ -190,7 +186,7 @@ class EventsRecorder:
             "apiVersion": "events.k8s.io/v1",
             "kind": "Event",
             "metadata": {"name": name, "namespace": namespace},
-            "eventTime": _micro_time(),
+            "eventTime": micro_time(),
             "reportingController": self.component,
             "reportingInstance": self.instance,
             "action": item["action"],

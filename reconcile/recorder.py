@@ -30,6 +30,7 @@ from reconcile._lru import LRU
 from reconcile._sender import BackgroundSender
 from reconcile.client.interfaces import Writer
 from reconcile.errors import ApiError, NotFound
+from reconcile.timestamps import rfc3339
 
 __all__ = ["DEFAULT_CACHE_SIZE", "EventRecorder", "RecorderOptions"]
 
@@ -169,7 +170,7 @@ class EventRecorder:
                 return
             key, message = self._correlate(item, now)
             aggregate = self._aggregates.get(key)
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        stamp = rfc3339()
         if aggregate is not None:
             try:
                 self._client.patch(

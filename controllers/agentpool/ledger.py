@@ -24,6 +24,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from reconcile.timestamps import rfc3339
+
 __all__ = [
     "BUSY",
     "MAX_PENDING",
@@ -45,7 +47,6 @@ __all__ = [
     "parse_time",
     "place_pending",
     "release",
-    "rfc3339",
     "start",
     "update_idle_since",
 ]
@@ -56,11 +57,6 @@ MAX_PENDING = 512
 """The most claims that may wait (the CRD's maxItems on status.pending)."""
 BUSY = ("Reserved", "Running")
 """Slot states that hold a task."""
-
-
-def rfc3339(moment: dt.datetime) -> str:
-    """A metav1.Time string (UTC, whole seconds), as the ledger stores times."""
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def expiry(start: dt.datetime, ttl: int) -> str:

@@ -37,7 +37,6 @@ from controllers.agentpool.ledger import (
     make_idle,
     parse_time,
     place_pending,
-    rfc3339,
     update_idle_since,
 )
 from controllers.agentpool.pods import (
@@ -48,6 +47,7 @@ from controllers.agentpool.pods import (
     selector,
 )
 from reconcile.conditions import set_condition
+from reconcile.timestamps import rfc3339
 
 __all__ = ["Plan", "PoolEvent", "plan", "summarize"]
 

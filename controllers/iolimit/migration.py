@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from controllers.iolimit.rules import WINDOWS, Limits
-from controllers.iolimit.selection import parse_time
+from reconcile.timestamps import parse_time
 
 __all__ = [
     "LIMIT_KEYS",

@@ -31,7 +31,7 @@ from controllers.iolimit.migration import (
     read_old_throttle,
 )
 from controllers.iolimit.options import IOLimitConfig
-from controllers.iolimit.selection import parse_time, running_containers
+from controllers.iolimit.selection import running_containers
 from controllers.iolimit.status import EventSpec, Import, Observed, next_status, throttle_key
 from crds import IOLimitPolicy
 from reconcile.cache import InformerCache
@@ -41,6 +41,7 @@ from reconcile.errors import NotFound
 from reconcile.gvk import GroupVersionKind
 from reconcile.reconciler import Request, Result
 from reconcile.recorder import EventRecorder
+from reconcile.timestamps import parse_time
 
 __all__ = [
     "FIELD_MANAGER",

@@ -12,20 +12,18 @@ its node on every sample, the controller for every pod event.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from reconcile.labels import Requirement, Selector
+from reconcile.timestamps import parse_time
 
 __all__ = [
     "DEFAULT_EXCLUDED_NAMESPACES",
     "ContainerRef",
     "PodSelection",
-    "format_time",
     "label_selector",
-    "parse_time",
     "running_containers",
 ]
 
@@ -34,21 +32,6 @@ DEFAULT_EXCLUDED_NAMESPACES = ("kube-system",)
 API server has not defaulted)."""
 
 _OPERATORS = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!"}
-
-
-def format_time(epoch: float) -> str:
-    """RFC 3339 in UTC with second precision, as Kubernetes writes timestamps."""
-    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_time(text: str | None) -> float | None:
-    """Seconds since the epoch of an RFC 3339 timestamp; None when absent or unreadable."""
-    if not text:
-        return None
-    try:
-        return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
 
 
 def label_selector(raw: Mapping[str, Any] | None) -> Selector:

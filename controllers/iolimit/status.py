@@ -33,8 +33,9 @@ from typing import Any
 
 from controllers.iolimit.migration import OldThrottle
 from controllers.iolimit.rules import CompiledPolicy, Limits
-from controllers.iolimit.selection import ContainerRef, format_time, parse_time, running_containers
+from controllers.iolimit.selection import ContainerRef, running_containers
 from reconcile.conditions import set_condition
+from reconcile.timestamps import parse_time, rfc3339
 
 __all__ = [
     "MAX_REMOVED",
@@ -118,7 +119,7 @@ class _Pass:
     def __init__(self, observed: Observed, old: Mapping[str, Any], now: float) -> None:
         self.observed = observed
         self.now = now
-        self.stamp = format_time(now)
+        self.stamp = rfc3339(now)
         self.throttles: dict[Key, Obj] = {
             throttle_key(t): dict(t) for t in old.get("throttles") or []
         }

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from controllers.restarts.options import InspectionOptions
-from controllers.restarts.timestamps import format_time, parse_time
+from reconcile.timestamps import parse_time, rfc3339
 
 __all__ = [
     "MAX_ANOMALY_HISTORY",
@@ -237,8 +237,8 @@ def root_cause(
         )
     workloads = Counter((r.workload, r.container) for r in restarts)
     anomaly: dict[str, Any] = {
-        "startedAt": format_time(started),
-        "detectedAt": format_time(now),
+        "startedAt": rfc3339(started),
+        "detectedAt": rfc3339(now),
         "ratio": observation.ratio,
         "previousRatio": observation.previous_ratio,
         "podsRestarted": observation.pods_restarted,
@@ -280,7 +280,7 @@ def _abnormal(observation: WindowObservation, settings: InspectionOptions) -> bo
 
 def _recover(inspection: dict[str, Any], now: float) -> dict[str, Any]:
     ended = dict(inspection.pop("current", None) or {})
-    ended["recoveredAt"] = format_time(now)
+    ended["recoveredAt"] = rfc3339(now)
     started = parse_time(ended.get("startedAt"))
     ended["durationSeconds"] = max(0, int(now - started)) if started is not None else 0
     history = [
@@ -310,7 +310,7 @@ def inspect(
     called only when one is needed."""
     inspection = dict(previous or {})
     inspection.update(
-        lastInspectedAt=format_time(now),
+        lastInspectedAt=rfc3339(now),
         windowSeconds=max(1, int(settings.window)),
         ratio=observation.ratio,
         previousRatio=observation.previous_ratio,
@@ -339,6 +339,6 @@ def inspect(
         inspection["current"] = fresh
         fire = True
     if fire:
-        inspection["lastEventAt"] = format_time(now)
-        inspection["silencedUntil"] = format_time(now + settings.silence)
+        inspection["lastEventAt"] = rfc3339(now)
+        inspection["silencedUntil"] = rfc3339(now + settings.silence)
     return Verdict(inspection=inspection, fire=fire, recovered=recovered)

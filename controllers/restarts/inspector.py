@@ -25,7 +25,6 @@ from controllers.restarts.inspection import inspect, observe_namespace, root_cau
 from controllers.restarts.options import RestartsOptions
 from controllers.restarts.reconciler import POD, RECORD, cached
 from controllers.restarts.status import set_status_condition
-from controllers.restarts.timestamps import format_time, parse_time
 from reconcile.cache import InformerCache
 from reconcile.client import ObjectClient, Reader
 from reconcile.conditions import find_condition
@@ -33,6 +32,7 @@ from reconcile.errors import AlreadyExists
 from reconcile.gvk import GroupVersionKind
 from reconcile.reconciler import Request, Result
 from reconcile.recorder import EventRecorder
+from reconcile.timestamps import parse_time, rfc3339
 
 __all__ = [
     "ABNORMAL",
@@ -133,7 +133,7 @@ class NamespaceInspector:
 
     def _mark(self, record: dict[str, Any], state: str, reason: str, message: str) -> None:
         status = dict(record.get("status") or {})
-        set_status_condition(status, INSPECTING, state, reason, message, format_time(self._clock()))
+        set_status_condition(status, INSPECTING, state, reason, message, rfc3339(self._clock()))
         if status != (record.get("status") or {}):
             self._client.status().update({**record, "status": status})
 
@@ -160,7 +160,7 @@ class NamespaceInspector:
         old = record.get("status") or {}
         verdict = inspect(old.get("inspection"), observation, anomaly, settings, now=now)
         status = {**old, "inspection": verdict.inspection}
-        stamp = format_time(now)
+        stamp = rfc3339(now)
         set_status_condition(status, INSPECTING, "True", "Configured", f"cluster {cluster}", stamp)
         abnormal = verdict.inspection["state"] == "Abnormal"
         set_status_condition(

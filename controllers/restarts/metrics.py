@@ -28,8 +28,8 @@ from typing import Any, Protocol
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from controllers.restarts.timestamps import parse_time
 from reconcile.conditions import is_true
+from reconcile.timestamps import parse_time
 
 __all__ = ["RecordSource", "RestartMetrics"]
 

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from controllers.restarts.options import parse_duration
-from controllers.restarts.timestamps import parse_time
 from crds.restartrecord import REASONS, RestartRecord
+from reconcile.timestamps import parse_time
 
 __all__ = ["build_parser", "format_table", "main", "restart_rows"]
 

@@ -24,7 +24,6 @@ from typing import Any
 
 from controllers.restarts.options import RestartsOptions
 from controllers.restarts.status import Observed, expires_at, observe_pod, observe_pod_gone
-from controllers.restarts.timestamps import format_time
 from controllers.restarts.workload import WorkloadResolver, workload_labels
 from crds.restartrecord import RestartRecord
 from reconcile.cache import InformerCache
@@ -32,6 +31,7 @@ from reconcile.client import ObjectClient, Reader, retry_on_conflict
 from reconcile.errors import AlreadyExists, NotFound
 from reconcile.gvk import GroupVersionKind, KindLike
 from reconcile.reconciler import Request, Result
+from reconcile.timestamps import rfc3339
 
 __all__ = [
     "POD",
@@ -162,7 +162,7 @@ class RestartRecordReconciler:
         now = self._clock()
         if pod is None:
             return Result() if record is None else self._pod_gone(record, now, options.retention)
-        stamp = format_time(now)
+        stamp = rfc3339(now)
         if record is None:
             first = observe_pod(None, pod, now=stamp, history_limit=options.history_limit)
             if first is None or not first.counted:
@@ -214,7 +214,7 @@ class RestartRecordReconciler:
             return self._api_reader.get(RECORD, meta["name"], meta["namespace"])
 
     def _pod_gone(self, record: dict[str, Any], now: float, retention: float) -> Result:
-        stamp = format_time(now)
+        stamp = rfc3339(now)
         record = write_status(
             self._client,
             self._api_reader,

@@ -25,9 +25,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from controllers.restarts.timestamps import parse_time
 from crds.restartrecord import REASONS
 from reconcile.conditions import set_condition
+from reconcile.timestamps import parse_time
 
 __all__ = [
     "CONTAINER_STATUS_LISTS",

@@ -23,7 +23,6 @@ Semantics kept from kube-apiserver:
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import secrets
 import uuid
 from collections.abc import Callable
@@ -45,15 +44,12 @@ from reconcile.apiserver.status import (
 )
 from reconcile.apiserver.storage import Store, Stored
 from reconcile.apiserver.validation import check_kind, check_name
+from reconcile.timestamps import rfc3339
 
-__all__ = ["API", "Stale", "WriteOptions", "now_rfc3339"]
+__all__ = ["API", "Stale", "WriteOptions"]
 
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 """kube's generateName alphabet: no vowels (no words), no easily confused characters."""
-
-
-def now_rfc3339() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(kw_only=True)
@@ -272,7 +268,7 @@ class API:
         ):
             meta.pop(transient, None)
         meta["uid"] = str(uuid.uuid4())
-        meta["creationTimestamp"] = now_rfc3339()
+        meta["creationTimestamp"] = rfc3339()
         if _tracks_generation(info):
             meta["generation"] = 1
         else:
@@ -500,7 +496,7 @@ class API:
             if meta.get("deletionTimestamp"):
                 return current, False
             new = copy.deepcopy(current.obj)
-            new["metadata"]["deletionTimestamp"] = now_rfc3339()
+            new["metadata"]["deletionTimestamp"] = rfc3339()
             new["metadata"]["deletionGracePeriodSeconds"] = 0
             if finalizers:
                 new["metadata"]["finalizers"] = finalizers

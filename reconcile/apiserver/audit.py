@@ -19,7 +19,6 @@ a restarted one appends to it.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
 import uuid
@@ -32,6 +31,7 @@ from aiohttp import web
 
 from reconcile.apiserver.auth import UserInfo
 from reconcile.apiserver.rest import Target, request_verb
+from reconcile.timestamps import micro_time
 
 __all__ = [
     "AUDITED_VERBS",
@@ -93,11 +93,6 @@ class AuditRecord:
     """Seconds since the epoch."""
 
 
-def _timestamp(seconds: float) -> str:
-    moment = dt.datetime.fromtimestamp(seconds, dt.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def _event(record: AuditRecord) -> dict[str, Any]:
     reference: dict[str, Any] = {
         "resource": record.resource,
@@ -123,8 +118,8 @@ def _event(record: AuditRecord) -> dict[str, Any]:
         "userAgent": record.user_agent,
         "objectRef": reference,
         "responseStatus": {"metadata": {}, "code": record.code},
-        "requestReceivedTimestamp": _timestamp(record.received),
-        "stageTimestamp": _timestamp(record.completed),
+        "requestReceivedTimestamp": micro_time(record.received),
+        "stageTimestamp": micro_time(record.completed),
     }
 
 

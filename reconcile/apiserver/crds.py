@@ -13,11 +13,12 @@ from typing import Any
 
 from reconcile.apiserver import cel
 from reconcile.apiserver import schema as structural
-from reconcile.apiserver.api import API, now_rfc3339
+from reconcile.apiserver.api import API
 from reconcile.apiserver.registry import infos_from_crd
 from reconcile.apiserver.resources import ResourceInfo
 from reconcile.apiserver.status import invalid
 from reconcile.apiserver.storage import Event
+from reconcile.timestamps import rfc3339
 
 __all__ = ["CRD_KEY", "install"]
 
@@ -134,7 +135,7 @@ def _admit(crd: dict[str, Any], old: dict[str, Any] | None) -> None:
         )
         raise invalid(info, name, causes)
     spec = crd["spec"]
-    now = now_rfc3339()
+    now = rfc3339()
     previous = {c["type"]: c for c in ((old or {}).get("status") or {}).get("conditions") or []}
 
     def condition(kind: str, reason: str, message: str) -> dict[str, str]:

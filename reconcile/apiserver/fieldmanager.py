@@ -20,13 +20,13 @@ Server-side apply (``apply``) then works on those sets:
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import functools
 import json
 from collections.abc import Iterator
 from typing import Any
 
 from reconcile.apiserver.patch import PatchError, merge_key
+from reconcile.timestamps import rfc3339
 
 __all__ = ["ApplyConflict", "apply", "changed_fields", "fields_of", "record_update"]
 
@@ -50,10 +50,6 @@ _SET_LISTS = frozenset({"finalizers"})
 
 class ApplyConflict(PatchError):
     """409: the applied configuration changes fields another manager owns."""
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _list_keys(field: str, schema: dict[str, Any] | None, items: list[Any]) -> list[str] | None:
@@ -216,7 +212,7 @@ def _rebuild(
         if not paths:
             continue
         if old_sets.get(index) != paths:
-            result.append({**entry, "time": _now(), "fieldsV1": to_fieldsv1(paths)})
+            result.append({**entry, "time": rfc3339(), "fieldsV1": to_fieldsv1(paths)})
         else:
             result.append(entry)
     return result

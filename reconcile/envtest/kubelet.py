@@ -14,7 +14,6 @@ objects they would see on a cluster.
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import hashlib
 import itertools
 import logging
@@ -29,6 +28,7 @@ from typing import Any
 from reconcile.client import Client, retry_on_conflict
 from reconcile.errors import AlreadyExists, ApiError, NotFound
 from reconcile.gvk import GroupVersionKind
+from reconcile.timestamps import rfc3339
 
 __all__ = [
     "CHAOS_FAILURES",
@@ -65,10 +65,6 @@ CHAOS_FAILURES: tuple[ContainerFailure, ...] = (
     ContainerFailure("Completed", 0),
     ContainerFailure("ContainerCannotRun", 128, "failed to create containerd task"),
 )
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _container_id() -> str:
@@ -189,7 +185,7 @@ def restart_container(
                 f'pod {namespace}/{name} has no running container "{container}"; is the pod '
                 "scheduled on a simulated node?"
             )
-        now = _now()
+        now = rfc3339()
         started = (status.get("state") or {}).get("running", {}).get("startedAt", now)
         terminated: dict[str, Any] = {
             "exitCode": failure.exit_code,
@@ -268,7 +264,7 @@ class SimulatedKubelet:
                 created = self.client.create(node)
             except AlreadyExists:
                 created = self.client.get(NODE, name)
-            created["status"] = node_status(name, index, _now())
+            created["status"] = node_status(name, index, rfc3339())
             self.client.status().update(created)
 
     def _schedulable(self) -> list[str]:
@@ -310,7 +306,7 @@ class SimulatedKubelet:
             log.info("bind skipped", extra={"pod": pod["metadata"]["name"], "error": error.message})
 
     def _run(self, pod: dict[str, Any]) -> None:
-        now = _now()
+        now = rfc3339()
         updated = copy.deepcopy(pod)
         containers = (pod.get("spec") or {}).get("containers") or []
         index = next(self._ips)
@@ -337,7 +333,7 @@ class SimulatedKubelet:
         """A run-to-completion pod's containers exit (annotation ``EXIT_CODE_ANNOTATION``)."""
         annotations = pod["metadata"].get("annotations") or {}
         code = int(annotations.get(EXIT_CODE_ANNOTATION, "0") or 0)
-        now = _now()
+        now = rfc3339()
         updated = copy.deepcopy(pod)
         status = updated["status"]
         status["phase"] = "Succeeded" if code == 0 else "Failed"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from reconcile.gvk import GroupVersionKind
+from reconcile.timestamps import micro_time
 
 __all__ = ["LEASE", "LeaderElectionRecord", "LeaseLock", "LockClient", "format_micro_time"]
 
@@ -33,7 +34,7 @@ class LockClient(Protocol):
 
 def format_micro_time(moment: dt.datetime) -> str:
     """metav1.MicroTime: RFC 3339 in UTC with exactly six fractional digits."""
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return micro_time(moment)
 
 
 @dataclass(frozen=True, slots=True)

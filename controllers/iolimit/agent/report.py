@@ -25,7 +25,7 @@ from typing import Any, Literal
 from controllers.iolimit.agent.plan import Plan, PolicyView
 from controllers.iolimit.agent.windows import WindowSeries
 from controllers.iolimit.rules import CompiledRule
-from controllers.iolimit.selection import format_time, parse_time
+from reconcile.timestamps import parse_time, rfc3339
 
 __all__ = ["MAX_APPLIED", "MAX_PROPOSALS", "Candidate", "Evaluator", "build_report", "content_of"]
 
@@ -179,7 +179,7 @@ def build_report(
         return None
     entry: dict[str, Any] = {
         "node": node,
-        "reportedAt": format_time(now),
+        "reportedAt": rfc3339(now),
         "containers": len(selected),
         "applied": [
             {"containerID": cid, "devices": applied[cid]} for cid in in_force[:MAX_APPLIED]
@@ -191,7 +191,7 @@ def build_report(
                 "rule": c.rule,
                 "window": c.window,
                 "reason": c.reason[:128],
-                "observedAt": format_time(at),
+                "observedAt": rfc3339(at),
             }
             for at, cid, c in proposals
         ],

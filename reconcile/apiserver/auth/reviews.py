@@ -14,7 +14,6 @@ default ``system:basic-user`` role lets everyone ask about themselves).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -37,6 +36,7 @@ from reconcile.apiserver.resources import ResourceInfo
 from reconcile.apiserver.rest import Target
 from reconcile.apiserver.status import StatusError, bad_request, conflict, invalid
 from reconcile.apiserver.storage import encode
+from reconcile.timestamps import rfc3339
 
 __all__ = ["REVIEW_RESOURCES", "Reviews"]
 
@@ -71,14 +71,6 @@ _NOT_ALLOWED = "the server does not allow this method on the requested resource"
 _TOKEN_REQUEST = _review(_AUTHN, "tokenrequests", "TokenRequest")
 
 Handler = Callable[[dict[str, Any], Target, UserInfo], tuple[dict[str, Any], int]]
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _rfc3339(seconds: float) -> str:
-    return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Reviews:
@@ -258,9 +250,13 @@ class Reviews:
         return {
             "kind": "TokenRequest",
             "apiVersion": f"{_AUTHN}/v1",
-            "metadata": {"name": target.name, "namespace": namespace, "creationTimestamp": _now()},
+            "metadata": {
+                "name": target.name,
+                "namespace": namespace,
+                "creationTimestamp": rfc3339(),
+            },
             "spec": spec,
-            "status": {"token": issued.token, "expirationTimestamp": _rfc3339(issued.expires)},
+            "status": {"token": issued.token, "expirationTimestamp": rfc3339(issued.expires)},
         }, 201
 
     def _bound_object(

@@ -16,7 +16,6 @@ from reconcile.apiserver.controllers.pods import (
     is_ready,
     live,
     new_pod,
-    now_rfc3339,
     owned_pods,
     write_status,
 )
@@ -24,6 +23,7 @@ from reconcile.builder import ControllerBuilder
 from reconcile.errors import NotFound
 from reconcile.gvk import GroupVersionKind
 from reconcile.reconciler import Request, Result
+from reconcile.timestamps import rfc3339
 
 __all__ = ["JOB", "JobReconciler", "setup"]
 
@@ -63,7 +63,7 @@ class JobReconciler:
         failed = sum(1 for p in pods if _phase(p) == "Failed")
         active = [p for p in pods if is_active(p)]
         completions = int(spec.get("completions") or 1)
-        now = now_rfc3339()
+        now = rfc3339()
         new_status: dict[str, Any] = {
             **status,
             "startTime": status.get("startTime") or now,

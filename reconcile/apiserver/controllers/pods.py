@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import datetime as dt
 from typing import Any
 
 from reconcile.apiserver.scale import selector_string
@@ -25,17 +24,12 @@ __all__ = [
     "is_ready",
     "live",
     "new_pod",
-    "now_rfc3339",
     "owned_pods",
     "selector_of",
     "write_status",
 ]
 
 POD = GroupVersionKind("", "v1", "Pod")
-
-
-def now_rfc3339() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def selector_of(obj: dict[str, Any]) -> str:

@@ -19,7 +19,6 @@ import yaml
 from controllers.agent import AgentRunOptions, build_agent
 from controllers.inprocess import install_crds
 from controllers.iolimit.agent.cgroups import layout_paths
-from controllers.iolimit.selection import format_time
 from controllers.operators import load_operators
 from controllers.run import RunOptions, build_manager
 from crds import IOLimitPolicy
@@ -29,6 +28,7 @@ from reconcile.errors import NotFound
 from reconcile.gvk import GroupVersionKind
 from reconcile.manager import ManagerOptions
 from reconcile.metrics.filters import with_authentication_and_authorization
+from reconcile.timestamps import rfc3339
 from tests.integration.controller.conftest import RunningManager
 from tests.waiting import wait_for
 
@@ -198,7 +198,7 @@ def set_containers(
     started: float | None = None,
 ) -> dict[str, Any]:
     """Report ``containers`` (name -> container ID) running since ``started`` (default now)."""
-    stamp = format_time(started if started is not None else time.time())
+    stamp = rfc3339(started if started is not None else time.time())
     current = client.get(POD, pod["metadata"]["name"], pod["metadata"]["namespace"])
     current["status"] = {
         "phase": "Running",

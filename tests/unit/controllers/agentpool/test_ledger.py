@@ -17,6 +17,7 @@ from controllers.agentpool.ledger import (
     UnknownTask,
     WrongPod,
 )
+from reconcile.timestamps import rfc3339
 from tests.unit.controllers.agentpool.builders import NOW, T0, at, entry, idle, reserved, running
 
 
@@ -166,6 +167,6 @@ def test_an_agent_cannot_release_another_pods_slot() -> None:
 
 
 def test_times_round_trip() -> None:
-    assert ledger.parse_time(ledger.rfc3339(NOW)) == NOW
+    assert ledger.parse_time(rfc3339(NOW)) == NOW
     assert ledger.parse_time("2026-11-24T12:00:00.5+00:00") == NOW + dt.timedelta(seconds=0.5)
     assert ledger.expiry(NOW, 10) == at(10)

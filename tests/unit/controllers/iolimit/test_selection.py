@@ -6,13 +6,8 @@ from typing import Any
 
 import pytest
 
-from controllers.iolimit.selection import (
-    PodSelection,
-    format_time,
-    label_selector,
-    parse_time,
-    running_containers,
-)
+from controllers.iolimit.selection import PodSelection, label_selector, running_containers
+from reconcile.timestamps import parse_time, rfc3339
 from tests.unit.controllers.iolimit.builders import STAMP, cid, pod
 
 
@@ -69,6 +64,6 @@ def test_running_containers_skip_waiting_and_unstarted() -> None:
 
 
 def test_time_round_trip() -> None:
-    assert format_time(parse_time(STAMP) or 0.0) == STAMP
+    assert rfc3339(parse_time(STAMP) or 0.0) == STAMP
     assert parse_time("yesterday") is None
     assert parse_time(None) is None

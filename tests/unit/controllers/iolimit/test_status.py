@@ -9,8 +9,8 @@ import pytest
 
 from controllers.iolimit.migration import OldThrottle
 from controllers.iolimit.rules import Limits, compile_policy
-from controllers.iolimit.selection import parse_time
 from controllers.iolimit.status import MAX_REMOVED, MAX_THROTTLES, Import, Observed, next_status
+from reconcile.timestamps import parse_time
 from tests.unit.controllers.iolimit.builders import (
     EARLIER,
     NOW,

@@ -15,7 +15,7 @@ from controllers.restarts.inspection import (
     root_cause,
 )
 from controllers.restarts.options import InspectionOptions
-from controllers.restarts.timestamps import format_time, parse_time
+from reconcile.timestamps import parse_time, rfc3339
 
 T0 = 1_800_000_000.0
 WINDOW = 600.0
@@ -32,7 +32,7 @@ def record(
             "podUID": "u",
             "restartCount": i + 1,
             "reason": reason,
-            "finishedAt": format_time(T0 - ago),
+            "finishedAt": rfc3339(T0 - ago),
         }
         | ({} if code is None else {"exitCode": code})
         for i, (ago, reason, code) in enumerate(restarts)
@@ -68,7 +68,7 @@ def observation(ratio: float, previous: float = 0.0, restarted: int = 3) -> Wind
 
 def anomaly(started_at: float | None, not_before: float | None) -> dict[str, Any]:
     started = started_at or max(T0 - 60, not_before or 0.0)
-    return {"startedAt": format_time(started), "detectedAt": format_time(T0), "summary": "why"}
+    return {"startedAt": rfc3339(started), "detectedAt": rfc3339(T0), "summary": "why"}
 
 
 def test_shares_of_this_window_and_the_one_before() -> None:
@@ -88,7 +88,7 @@ def test_shares_of_this_window_and_the_one_before() -> None:
 
 def test_a_missed_restart_counts_through_the_last_restart_time() -> None:
     missed = record("m", [])
-    missed["status"]["containers"][0]["lastRestartTime"] = format_time(T0 - 10)
+    missed["status"]["containers"][0]["lastRestartTime"] = rfc3339(T0 - 10)
     seen = observe_namespace([missed], live("m", "n"), now=T0, window=WINDOW)
     assert (seen.pods_restarted, seen.ratio, seen.restarts) == (1, 0.5, ())
 
@@ -117,7 +117,7 @@ def test_root_cause_names_oom_against_the_memory_limit() -> None:
         "restarts": 2,
     }
     assert {"workload": "Pod/c", "container": "app", "restarts": 1} in cause["workloads"]
-    assert cause["startedAt"] == format_time(T0 - 50)
+    assert cause["startedAt"] == rfc3339(T0 - 50)
     summary = cause["summary"]
     assert "3 of 3 pods (100%) of namespace ns in cluster prod restarted in the last 10m" in summary
     assert "OOMKilled 3" in summary and "at its memory limit 256Mi" in summary
@@ -151,13 +151,13 @@ def test_normal_turns_abnormal_when_the_share_rises_over_the_threshold(
     verdict = run(None, observation(ratio, previous, restarted))
     assert (verdict.inspection["state"] == "Abnormal") is abnormal
     assert verdict.fire is abnormal
-    assert verdict.inspection["lastInspectedAt"] == format_time(T0)
+    assert verdict.inspection["lastInspectedAt"] == rfc3339(T0)
     assert verdict.inspection["ratio"] == ratio and verdict.inspection["windowSeconds"] == 600
 
 
 def test_an_anomaly_fires_once_per_silence_period() -> None:
     first = run(None, observation(0.5))
-    assert first.fire and first.inspection["silencedUntil"] == format_time(T0 + 3600)
+    assert first.fire and first.inspection["silencedUntil"] == rfc3339(T0 + 3600)
     second = run(first.inspection, observation(0.6), now=T0 + 60)
     assert not second.fire and second.inspection["state"] == "Abnormal"
     reminder = run(second.inspection, observation(0.6), now=T0 + 3601)
@@ -173,7 +173,7 @@ def test_recovery_moves_the_anomaly_to_history_with_its_duration() -> None:
     ins = recovered.inspection
     assert ins["state"] == "Normal" and "current" not in ins
     entry = ins["history"][0]
-    assert entry["recoveredAt"] == format_time(T0 + 240)
+    assert entry["recoveredAt"] == rfc3339(T0 + 240)
     assert entry["durationSeconds"] == 300  # started 60 s before T0
     assert ins["silencedUntil"] == first.inspection["silencedUntil"], "silence survives recovery"
 

@@ -8,8 +8,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from controllers.restarts.metrics import RestartMetrics
-from controllers.restarts.timestamps import parse_time
 from reconcile.cache.store import Store
+from reconcile.timestamps import parse_time
 
 
 class Records:

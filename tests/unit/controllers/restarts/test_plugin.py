@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from controllers.restarts.plugin import build_parser, format_table, restart_rows
-from controllers.restarts.timestamps import parse_time
+from reconcile.timestamps import parse_time
 
 
 def record(

@@ -17,7 +17,7 @@ from controllers.restarts.status import (
     restart_signature,
     signal_of,
 )
-from controllers.restarts.timestamps import parse_time
+from reconcile.timestamps import parse_time
 
 NOW = "2026-11-24T03:00:00Z"
 

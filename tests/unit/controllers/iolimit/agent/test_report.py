@@ -8,7 +8,7 @@ from controllers.iolimit.agent.plan import Plan, build_plan
 from controllers.iolimit.agent.report import Evaluator, build_report, content_of
 from controllers.iolimit.agent.windows import WindowSeries
 from controllers.iolimit.compiler import PolicyCompiler
-from controllers.iolimit.selection import format_time
+from reconcile.timestamps import rfc3339
 from tests.unit.controllers.iolimit.builders import (
     NOW,
     cid,
@@ -23,7 +23,7 @@ from tests.unit.controllers.iolimit.builders import (
 W = cid("w")
 START = NOW - 60
 """The container started a minute before NOW: its windows are exact from the first reading."""
-FRESH = pod("w1", started=format_time(START))
+FRESH = pod("w1", started=rfc3339(START))
 
 
 def _plan(*policies: dict[str, Any], pods: Any = (FRESH,)) -> Plan:
@@ -116,7 +116,7 @@ def test_report_lists_open_proposals_then_drops_decided_ones() -> None:
             "rule": "heavy",
             "window": "15m",
             "reason": "15m window [WriteIOPS:222]",
-            "observedAt": format_time(NOW),
+            "observedAt": rfc3339(NOW),
         }
     ]
     assert (entry["containers"], entry["applied"], entry["ready"]) == (1, [], True)
@@ -134,8 +134,8 @@ def test_nothing_to_report_and_content_ignores_the_time() -> None:
 
 
 def test_a_restarted_agent_keeps_its_undecided_proposal_until_it_can_judge_again() -> None:
-    old_container = pod("w1", started=format_time(NOW - 7200))
-    left = report(proposals=[proposal(W, at=format_time(NOW - 30))])
+    old_container = pod("w1", started=rfc3339(NOW - 7200))
+    left = report(proposals=[proposal(W, at=rfc3339(NOW - 30))])
     plan = _plan(policy(status={"nodes": [left]}), pods=[old_container])
     evaluator = Evaluator()
     evaluator.carry_over(plan)

@@ -1,10 +1,12 @@
-"""RFC 3339 times as Kubernetes writes them, to and from Unix seconds."""
+"""metav1.Time and MicroTime as Kubernetes writes them, to and from Unix seconds."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
-from controllers.restarts.timestamps import format_time, parse_time
+from reconcile.timestamps import micro_time, parse_time, rfc3339
 
 
 @pytest.mark.parametrize(
@@ -24,5 +26,13 @@ def test_parse(text: str | None, seconds: float | None) -> None:
 
 
 def test_format_drops_fractions_and_round_trips() -> None:
-    assert format_time(1795488354.9) == "2026-11-24T02:45:54Z"
-    assert parse_time(format_time(1795488354)) == 1795488354
+    assert rfc3339(1795488354.9) == "2026-11-24T02:45:54Z"
+    assert parse_time(rfc3339(1795488354)) == 1795488354
+
+
+def test_micro_time_keeps_six_digits_and_datetimes_are_taken_in_utc() -> None:
+    assert micro_time(1795488354.25) == "2026-11-24T02:45:54.250000Z"
+    plus_one = dt.datetime(2026, 11, 24, 3, 45, 54, 60, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    assert micro_time(plus_one) == "2026-11-24T02:45:54.000060Z"
+    assert rfc3339(plus_one) == "2026-11-24T02:45:54Z"
+    assert parse_time(rfc3339()) is not None
